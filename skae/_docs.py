@@ -1,0 +1,112 @@
+"""Docstring fragments shared by the estimators, so parameters are documented once.
+
+Use :func:`fill_doc` on a class whose docstring contains ``{name}`` placeholders for the keys
+of :data:`DOCS`.
+"""
+
+__all__ = ["DOCS", "fill_doc"]
+
+DOCS = {}
+
+DOCS["autoencoder_params"] = """\
+n_components : int, default=2
+        Size of the code ``h`` returned by :meth:`transform`.
+
+    hidden_layer_sizes : tuple of int, default=()
+        Sizes of the encoder's hidden layers between the input and the code; the decoder mirrors
+        them. ``()`` gives a single-layer encoder and decoder.
+
+    activation : {"relu", "sigmoid", "tanh", "identity"}, default="relu"
+        Activation of the hidden layers and of the code layer. ``"identity"`` with
+        ``hidden_layer_sizes=()`` is a linear autoencoder, which under squared loss learns
+        PCA's principal subspace (Baldi & Hornik, 1989).
+
+    out_activation : {"auto", "identity", "sigmoid", "relu", "tanh"}, default="auto"
+        Activation of the reconstruction. ``"auto"`` is ``"sigmoid"`` for cross-entropy and
+        ``"identity"`` for squared loss.
+
+    tied_weights : bool, default=False
+        Decoder weights are the transposed encoder weights (``W' = W^T``).
+
+    loss : {"squared", "cross_entropy"}, default="squared"
+        Reconstruction loss, averaged over features. ``"cross_entropy"`` is the Bernoulli
+        negative log-likelihood and requires data in [0, 1] and a sigmoid output."""
+
+DOCS["engine_params"] = """\
+alpha : float, default=0.0
+        L2 penalty on the weight matrices (not the biases), added to the mean loss of a
+        minibatch as ``alpha / 2 * ||W||^2`` (Adam's coupled weight decay).
+
+    learning_rate_init : float, default=1e-3
+        Adam's step size.
+
+    batch_size : int or "auto", default="auto"
+        Minibatch size; ``"auto"`` is ``min(200, n_samples)``. A value larger than the number
+        of samples means full-batch training.
+
+    max_iter : int, default=200
+        Maximum number of epochs (passes over the data) in :meth:`fit`.
+
+    tol : float, default=1e-4
+        Training stops when the monitored loss has not improved by at least ``tol`` for
+        ``n_iter_no_change`` consecutive epochs.
+
+    n_iter_no_change : int, default=10
+        See ``tol``.
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data, monitor its loss instead of
+        the training loss, and restore the weights of the best validation epoch.
+
+    validation_fraction : float, default=0.1
+        Share of the training data held out when ``early_stopping`` is True.
+
+    warm_start : bool, default=False
+        Continue from the previous solution in :meth:`fit` instead of starting afresh.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling, validation split and any noise. Pass an int
+        for identical results across calls. Global random states (numpy's, torch's) are left
+        untouched.
+
+    device : str or torch.device, default="cpu"
+        Where to train and predict: ``"cpu"``, ``"cuda"``, ``"cuda:1"`` or ``"auto"`` (CUDA
+        when available). Resolved in :meth:`fit`; a pickled model loads on a CPU-only machine.
+
+    verbose : int, default=0
+        Show a progress bar with the epoch, training loss and validation loss."""
+
+DOCS["engine_attributes"] = """\
+module_ : torch.nn.Module
+        The trained network.
+
+    device_ : torch.device
+        The device the model lives on.
+
+    loss_curve_ : list of float
+        Training loss at the end of each epoch (the objective, penalties included).
+
+    validation_loss_curve_ : list of float or None
+        Validation loss of each epoch when ``early_stopping`` is True, else None.
+
+    best_loss_ : float
+        Best monitored loss (validation loss with early stopping, else training loss).
+
+    n_iter_ : int
+        Number of epochs run, over all calls to :meth:`fit`/:meth:`partial_fit` since the
+        model was started.
+
+    n_features_in_ : int
+        Number of features seen during :meth:`fit`.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during :meth:`fit`, when ``X`` has string column names."""
+
+
+def fill_doc(obj):
+    """Substitute the ``{key}`` placeholders of ``obj.__doc__`` with :data:`DOCS` fragments."""
+    doc = obj.__doc__
+    for key, text in DOCS.items():
+        doc = doc.replace("{" + key + "}", text)
+    obj.__doc__ = doc
+    return obj

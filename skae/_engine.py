@@ -1,0 +1,220 @@
+"""The one training loop of skae.
+
+Every estimator in the package trains through :func:`fit_loop`: minibatches sliced from one
+tensor (dense) or densified per batch (scipy.sparse), an optimizer step per batch, no host
+synchronisation inside an epoch, early stopping on a monitored loss with the best weights
+restored, and a non-finite loss that stops training with the last good weights in place.
+
+The module knows nothing of scikit-learn; the estimator hands in a ``loss_fn(module, batch,
+training)`` that returns a scalar tensor, and gets back a :class:`History`.
+"""
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from tqdm.auto import tqdm
+
+__all__ = [
+    "BatchSource",
+    "History",
+    "NonFiniteLossError",
+    "evaluate",
+    "fit_loop",
+    "iter_batches",
+    "make_adam",
+    "resolve_device",
+]
+
+
+class NonFiniteLossError(FloatingPointError, ValueError):
+    """Training produced a NaN or infinite loss; the last good weights were kept.
+
+    Subclasses both :class:`FloatingPointError` and :class:`ValueError` so that code written for
+    scikit-learn (which raises ``ValueError`` on non-finite weights) catches it too.
+    """
+
+
+def resolve_device(device):
+    """Turn the ``device`` parameter ("cpu", "cuda", "cuda:1", "auto") into a ``torch.device``."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} was requested but CUDA is not available in this torch build "
+            f"({torch.__version__}); use device='cpu' or device='auto'."
+        )
+    return dev
+
+
+class BatchSource:
+    """Aligned arrays whose rows are served as tensors on ``device``.
+
+    Dense arrays are copied once into a tensor on the device (float32, or int64 for integer
+    arrays); scipy.sparse matrices stay sparse (CSR) and only the rows of one minibatch are
+    densified, so the whole matrix never is.
+    """
+
+    def __init__(self, arrays, device):
+        self.device = torch.device(device)
+        self.arrays = [self._prepare(a) for a in arrays]
+        lengths = {a.shape[0] for a in self.arrays}
+        if len(lengths) != 1:
+            raise ValueError(f"Arrays have different numbers of rows: {sorted(lengths)}.")
+        self.n_samples = lengths.pop()
+
+    def _prepare(self, a):
+        if sp.issparse(a):
+            return sp.csr_matrix(a, dtype=np.float32)
+        a = np.asarray(a)
+        dtype = torch.int64 if np.issubdtype(a.dtype, np.integer) else torch.float32
+        # torch.tensor copies: the caller's array (possibly a read-only memmap) is never touched.
+        return torch.tensor(a, dtype=dtype, device=self.device)
+
+    def __len__(self):
+        return self.n_samples
+
+    def take(self, idx):
+        """Rows ``idx`` (a 1-D CPU index tensor or a slice) of every array, as device tensors."""
+        out = []
+        for a in self.arrays:
+            if isinstance(a, torch.Tensor):
+                out.append(a[idx.to(self.device) if isinstance(idx, torch.Tensor) else idx])
+            else:
+                rows = a[idx.numpy() if isinstance(idx, torch.Tensor) else idx].toarray()
+                out.append(torch.from_numpy(rows).to(self.device))
+        return tuple(out)
+
+    def subset(self, idx):
+        """A new source holding rows ``idx`` (numpy indices), e.g. a validation split."""
+        new = object.__new__(BatchSource)
+        new.device = self.device
+        t_idx = torch.as_tensor(idx, dtype=torch.int64)
+        new.arrays = [a[t_idx.to(self.device)] if isinstance(a, torch.Tensor) else a[idx]
+                      for a in self.arrays]
+        new.n_samples = len(idx)
+        return new
+
+
+def iter_batches(source, batch_size, generator=None):
+    """Yield minibatches of ``source``; shuffled with ``generator`` when one is given."""
+    n = len(source)
+    perm = None if generator is None else torch.randperm(n, generator=generator)
+    for start in range(0, n, batch_size):
+        stop = min(start + batch_size, n)
+        yield source.take(slice(start, stop) if perm is None else perm[start:stop])
+
+
+def make_adam(module, learning_rate, alpha=0.0):
+    """Adam with L2 weight decay ``alpha`` on weight matrices only (biases are not shrunk).
+
+    Uses the fused implementation where the device supports it: measured here it cuts the
+    per-step overhead that dominates small networks (``shared/PERF.md``).
+    """
+    decay, no_decay = [], []
+    for p in module.parameters():
+        if p.requires_grad:
+            (decay if p.ndim >= 2 else no_decay).append(p)
+    groups = [{"params": decay, "weight_decay": float(alpha)},
+              {"params": no_decay, "weight_decay": 0.0}]
+    groups = [g for g in groups if g["params"]]
+    try:
+        return torch.optim.Adam(groups, lr=learning_rate, fused=True)
+    except (RuntimeError, TypeError):  # pragma: no cover - devices without a fused kernel
+        return torch.optim.Adam(groups, lr=learning_rate, foreach=True)
+
+
+@dataclass
+class History:
+    """What an estimator remembers of its training across ``fit``/``partial_fit`` calls."""
+
+    loss_curve: list = field(default_factory=list)
+    validation_loss_curve: list | None = None
+    best_loss: float = math.inf
+    no_improvement_count: int = 0
+
+
+def _clone(obj):
+    """Deep copy of the tensors of a (nested) state dict, detached."""
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().clone()
+    if isinstance(obj, dict):
+        return {k: _clone(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_clone(v) for v in obj]
+    return obj
+
+
+def _run_epoch(module, optimizer, loss_fn, source, batch_size, generator):
+    module.train()
+    total = None
+    for batch in iter_batches(source, batch_size, generator):
+        optimizer.zero_grad(set_to_none=True)
+        loss = loss_fn(module, batch, True)
+        loss.backward()
+        optimizer.step()
+        # Accumulate on the device: one host sync per epoch, not per step.
+        weighted = loss.detach() * batch[0].shape[0]
+        total = weighted if total is None else total + weighted
+    return float(total) / len(source)
+
+
+@torch.no_grad()
+def evaluate(module, loss_fn, source, batch_size=4096):
+    """Mean of ``loss_fn`` over ``source`` in eval mode (no dropout, no corruption)."""
+    module.eval()
+    total = 0.0
+    for batch in iter_batches(source, batch_size):
+        total = total + loss_fn(module, batch, False) * batch[0].shape[0]
+    return float(total) / len(source)
+
+
+def fit_loop(module, optimizer, loss_fn, source, *, history, max_iter, batch_size,
+             generator=None, validation=None, tol=1e-4, n_iter_no_change=10,
+             verbose=False, desc=None):
+    """Train ``module`` for at most ``max_iter`` epochs; return True if it converged.
+
+    Convergence follows scikit-learn's MLP: the monitored loss (validation loss when a
+    ``validation`` source is given, else the training loss) failed to improve by ``tol`` for
+    ``n_iter_no_change`` consecutive epochs. With validation the best weights are restored.
+    """
+    best_state, converged = None, False
+    epochs = tqdm(range(max_iter), disable=not verbose, desc=desc, unit="epoch", leave=False)
+    for _ in epochs:
+        snapshot = (_clone(module.state_dict()), _clone(optimizer.state_dict()))
+        loss = _run_epoch(module, optimizer, loss_fn, source, batch_size, generator)
+        if not math.isfinite(loss):
+            module.load_state_dict(snapshot[0])
+            optimizer.load_state_dict(snapshot[1])
+            raise NonFiniteLossError(
+                f"The training loss became {loss} at epoch {len(history.loss_curve) + 1}; "
+                "training stopped and the weights of the last finite epoch were kept. Scale the "
+                "input (e.g. StandardScaler) or lower learning_rate_init."
+            )
+        history.loss_curve.append(loss)
+        monitored = loss
+        if validation is not None:
+            monitored = evaluate(module, loss_fn, validation)
+            history.validation_loss_curve.append(monitored)
+        if monitored > history.best_loss - tol:
+            history.no_improvement_count += 1
+        else:
+            history.no_improvement_count = 0
+        if monitored < history.best_loss:
+            history.best_loss = monitored
+            if validation is not None:
+                best_state = _clone(module.state_dict())
+        postfix = {"loss": f"{loss:.5g}"}
+        if validation is not None:
+            postfix["val_loss"] = f"{monitored:.5g}"
+        epochs.set_postfix(postfix)
+        if history.no_improvement_count >= n_iter_no_change:
+            converged = True
+            break
+    epochs.close()
+    if best_state is not None:
+        module.load_state_dict(best_state)
+    return converged

@@ -1,0 +1,160 @@
+"""The scikit-learn side of the training engine, shared by every torch-backed estimator.
+
+:class:`TorchEstimatorMixin` turns the engine's parameters (``learning_rate_init``,
+``batch_size``, ``max_iter``, early stopping, ``random_state``, ``device``...) into one call of
+:func:`skae._engine.fit_loop`. An estimator only says which module to build
+(``_build_module``) and what to minimise (``_loss``).
+"""
+
+import io
+import warnings
+from contextlib import contextmanager
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from torch import nn
+
+from skae._engine import BatchSource, History, fit_loop, make_adam, resolve_device
+
+__all__ = ["TorchEstimatorMixin", "ENGINE_PARAMETER_CONSTRAINTS", "forked_rng"]
+
+ENGINE_PARAMETER_CONSTRAINTS = {
+    "alpha": [Interval(Real, 0, None, closed="left")],
+    "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+    "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+    "max_iter": [Interval(Integral, 1, None, closed="left")],
+    "tol": [Interval(Real, 0, None, closed="left")],
+    "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+    "early_stopping": ["boolean"],
+    "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+    "warm_start": ["boolean"],
+    "random_state": ["random_state"],
+    "device": [str, torch.device],
+    "verbose": ["verbose"],
+}
+
+
+@contextmanager
+def forked_rng(device, seed):
+    """Seed torch's global RNG for the duration of the block and restore it afterwards.
+
+    ``nn.Module`` constructors and dropout draw from the global generator; forking it keeps
+    training reproducible for a given seed without touching the caller's random state.
+    """
+    devices = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
+
+
+class TorchEstimatorMixin:
+    """Training, reproducibility, devices and pickling for estimators built on the engine.
+
+    Subclasses implement:
+
+    - ``_build_module(self, source, generator)`` -> ``nn.Module`` for the training data
+      ``source`` (a :class:`skae._engine.BatchSource`);
+    - ``_loss(self, module, batch, training)`` -> scalar tensor, the quantity minimised, with
+      ``training=False`` for validation (no corruption, no dropout);
+    - optionally ``_validation_split(self, source, rng)`` -> ``(train, validation)`` sources.
+    """
+
+    def _batch_size(self, n_samples):
+        if self.batch_size == "auto":
+            return max(1, min(200, n_samples))
+        # A batch larger than the data is simply the whole data (full-batch training).
+        return max(1, min(self.batch_size, n_samples))
+
+    def _validation_split(self, source, rng):
+        n = len(source)
+        n_val = int(round(self.validation_fraction * n))
+        if n_val < 1 or n - n_val < 1:
+            raise ValueError(
+                f"early_stopping with validation_fraction={self.validation_fraction} leaves an "
+                f"empty training or validation set for n_samples={n}; use more samples, another "
+                "validation_fraction, or early_stopping=False."
+            )
+        perm = rng.permutation(n)
+        return source.subset(np.sort(perm[n_val:])), source.subset(np.sort(perm[:n_val]))
+
+    def _is_warm(self, incremental):
+        return hasattr(self, "module_") and (incremental or self.warm_start)
+
+    def _engine_fit(self, arrays, *, incremental=False):
+        """Train on the aligned ``arrays`` (already validated); start afresh unless warm."""
+        warm = self._is_warm(incremental)
+        if not warm:
+            self._random_state = check_random_state(self.random_state)
+            self.device_ = resolve_device(self.device)
+        seed = int(self._random_state.randint(np.iinfo(np.int32).max))
+        source = BatchSource(arrays, self.device_)
+        with forked_rng(self.device_, seed):
+            generator = torch.Generator().manual_seed(seed)
+            if not warm:
+                self.module_ = self._build_module(source, generator).to(self.device_)
+                self._optimizer = make_adam(self.module_, self.learning_rate_init, self.alpha)
+                self._history = History()
+            train, validation = source, None
+            if self.early_stopping and not incremental:
+                train, validation = self._validation_split(source, np.random.default_rng(seed))
+                if self._history.validation_loss_curve is None:
+                    self._history.validation_loss_curve = []
+            try:
+                converged = fit_loop(
+                    self.module_, self._optimizer, self._loss, train,
+                    history=self._history,
+                    max_iter=1 if incremental else self.max_iter,
+                    batch_size=self._batch_size(len(train)),
+                    generator=generator,
+                    validation=validation,
+                    tol=self.tol,
+                    n_iter_no_change=self.n_iter_no_change,
+                    verbose=self.verbose,
+                    desc=type(self).__name__,
+                )
+            finally:
+                self._sync_history()
+        if not converged and not incremental:
+            warnings.warn(
+                f"{type(self).__name__}: maximum iterations ({self.max_iter}) reached and the "
+                "optimization hasn't converged yet.",
+                ConvergenceWarning,
+            )
+        return self
+
+    def _sync_history(self):
+        history = self._history
+        self.loss_curve_ = list(history.loss_curve)
+        self.validation_loss_curve_ = (
+            None if history.validation_loss_curve is None else list(history.validation_loss_curve)
+        )
+        self.best_loss_ = history.best_loss
+        self.n_iter_ = len(history.loss_curve)
+
+    # -- pickling: torch objects travel through torch.save so that a model trained on a GPU
+    #    unpickles on a machine without one (as skorch does).
+    def __getstate__(self):
+        # object.__getstate__ may hand back the live __dict__: copy before popping from it.
+        state = dict(super().__getstate__())
+        torch_keys = [k for k, v in state.items()
+                      if isinstance(v, (nn.Module, torch.optim.Optimizer, torch.Tensor))]
+        if torch_keys:
+            buffer = io.BytesIO()
+            torch.save({k: state.pop(k) for k in torch_keys}, buffer)
+            state["_torch_payload"] = buffer.getvalue()
+        return state
+
+    def __setstate__(self, state):
+        payload = state.pop("_torch_payload", None)
+        if payload is not None:
+            on_cpu = not torch.cuda.is_available()
+            objs = torch.load(io.BytesIO(payload), map_location="cpu" if on_cpu else None,
+                              weights_only=False)
+            state.update(objs)
+            if on_cpu and "device_" in state:
+                state["device_"] = torch.device("cpu")
+        super().__setstate__(state)

@@ -1,0 +1,18 @@
+"""Loaders for the data sets used in skae's examples, tests and benchmarks.
+
+All loaders read plain files from a *data home* folder: the ``data_home``
+argument, else the ``SKAE_DATA`` environment variable, else ``~/skae_data``.
+They never download anything unless called with ``download_if_missing=True``.
+"""
+
+from skae.datasets._base import DATA_HOME_ENV, get_data_home
+from skae.datasets._mnist import load_fashion_mnist, load_mnist
+from skae.datasets._movielens import load_movielens
+
+__all__ = [
+    "DATA_HOME_ENV",
+    "get_data_home",
+    "load_fashion_mnist",
+    "load_mnist",
+    "load_movielens",
+]

@@ -1,0 +1,34 @@
+"""scikit-learn's estimator checks over every public skae estimator, found automatically."""
+
+import pytest
+from sklearn.utils.estimator_checks import check_estimator, parametrize_with_checks
+
+from skae import Autoencoder
+from skae.utils import CHECK_PARAMS, EXPECTED_FAILED_CHECKS, all_estimators
+
+ESTIMATORS = [cls(**CHECK_PARAMS.get(name, {})) for name, cls in all_estimators()]
+
+
+def test_discovery_finds_every_estimator():
+    names = {name for name, _ in all_estimators()}
+    assert {"Autoencoder"} <= names
+    assert not any(name.startswith("Base") for name in names)
+
+
+def _expected_failures(estimator):
+    return EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {})
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failures)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_default_constructor_passes_check_estimator():
+    # Users run check_estimator on Autoencoder() itself: the defaults must pass, not only
+    # the small settings above.
+    results = check_estimator(Autoencoder(), on_fail=None)
+    failed = [(r["check_name"], r["exception"]) for r in results if r["status"] == "failed"]
+    assert failed == []
+    assert sum(r["status"] == "passed" for r in results) >= 40
