@@ -71,6 +71,18 @@ def get_data_home(data_home: str | os.PathLike | None = None) -> Path:
     return _resolve_data_home(data_home)[0]
 
 
+def _import_pandas(caller: str):
+    """Import pandas, a soft dependency, with an actionable error if absent."""
+    try:
+        import pandas as pd
+    except ImportError as exc:
+        raise ImportError(
+            f"{caller} needs pandas, which is not installed. "
+            "Install it with `pip install pandas` (or `pip install skae[pandas]`)."
+        ) from exc
+    return pd
+
+
 def _missing_file_error(
     relpath: str, path: Path, home: Path, how: str, url: str | None, hint: str | None
 ) -> FileNotFoundError:
@@ -134,11 +146,11 @@ def _require_file(
     raise _missing_file_error(relpath, path, home, how, url if download else None, hint)
 
 
-def _check_digest(digest: object, checksum: str | None, url: str) -> None:
+def _check_digest(digest, checksum: str | None, url: str) -> None:
     if checksum is None:
         return
     expected = checksum.split(":", 1)[1].lower()
-    actual = digest.hexdigest()  # type: ignore[attr-defined]
+    actual = digest.hexdigest()
     if actual != expected:
         raise OSError(
             f"Checksum mismatch for {url}: expected {checksum}, got "
@@ -166,9 +178,17 @@ def _download(url: str, dest: Path, checksum: str | None = None) -> Path:
     Returns
     -------
     dest : pathlib.Path
+
+    Raises
+    ------
+    OSError
+        Network errors, or a checksum mismatch; no file is left behind.
     """
     dest.parent.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.new(checksum.split(":", 1)[0]) if checksum else None
+    # usedforsecurity=False: md5 is only an integrity check here, and FIPS builds
+    # refuse it otherwise.
+    algo = checksum.split(":", 1)[0] if checksum else None
+    digest = hashlib.new(algo, usedforsecurity=False) if algo else None
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
     logger.info("Downloading %s to %s", url, dest)
     try:

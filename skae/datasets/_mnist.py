@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 import math
 import os
@@ -12,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
-from skae.datasets._base import _download, _require_file
+from skae.datasets._base import _download, _import_pandas, _require_file
 
 __all__ = ["load_fashion_mnist", "load_mnist"]
 
@@ -32,15 +33,19 @@ _BASE_URLS = {
 # (the shared MNIST train-images file is a lossless reconstruction whose .gz
 # bytes differ, so existing local files are never checked against this).
 _CHECKSUMS = {
-    "mnist/train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
-    "mnist/train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
-    "mnist/t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
-    "mnist/t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
-    "fashion-mnist/train-images-idx3-ubyte.gz": "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
-    "fashion-mnist/train-labels-idx1-ubyte.gz": "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
-    "fashion-mnist/t10k-images-idx3-ubyte.gz": "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
-    "fashion-mnist/t10k-labels-idx1-ubyte.gz": "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
-}  # fmt: skip
+    "mnist": {
+        "train-images-idx3": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+        "train-labels-idx1": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+        "t10k-images-idx3": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+        "t10k-labels-idx1": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+    },
+    "fashion-mnist": {
+        "train-images-idx3": "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+        "train-labels-idx1": "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+        "t10k-images-idx3": "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+        "t10k-labels-idx1": "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+    },
+}
 
 _FILE_PREFIX = {"train": "train", "test": "t10k"}
 _SUBSETS = ("train", "test", "all")
@@ -136,23 +141,27 @@ def _read_idx(path: str | os.PathLike, expected_magic: int) -> np.ndarray:
         with gzip.open(path, "rb") if compressed else path.open("rb") as f:
             return _parse_idx(f, path, expected_magic, max_bytes)
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
-        raise ValueError(f"{path} is not a readable gzip file (corrupt or truncated): {exc}") from exc
+        msg = f"{path} is not a readable gzip file (corrupt or truncated): {exc}"
+        raise ValueError(msg) from exc
+
+
+def _fetch(url: str, relpath: str, checksum: str, home: Path) -> None:
+    _download(url, home / relpath, checksum)
 
 
 def _load_idx_pair(folder: str, part: str, data_home, download_if_missing: bool):
     """Return (images (n, 28, 28) uint8, labels (n,) int64) for one split."""
     arrays = []
     for kind, magic in (("images-idx3", IDX_IMAGES_MAGIC), ("labels-idx1", IDX_LABELS_MAGIC)):
-        name = f"{_FILE_PREFIX[part]}-{kind}-ubyte.gz"
+        stem = f"{_FILE_PREFIX[part]}-{kind}"
+        name = f"{stem}-ubyte.gz"
         relpath = f"{folder}/{name}"
         url = _BASE_URLS[folder] + name
         path = _require_file(
             relpath,
             data_home=data_home,
             download_if_missing=download_if_missing,
-            download=lambda home, url=url, rel=relpath: _download(
-                url, home / rel, "sha256:" + _CHECKSUMS[rel]
-            ),
+            download=functools.partial(_fetch, url, relpath, "sha256:" + _CHECKSUMS[folder][stem]),
             url=url,
         )
         arrays.append(_read_idx(path, magic))
@@ -183,8 +192,7 @@ def _load_idx_dataset(folder, subset, data_home, download_if_missing, return_X_y
         target_names = np.arange(10)
     frame = None
     if as_frame:
-        import pandas as pd  # soft dependency, only needed here
-
+        pd = _import_pandas("as_frame=True")
         data = pd.DataFrame(data, columns=feature_names)
         target = pd.Series(target, name="target")
         frame = data.assign(target=target)
@@ -262,9 +270,7 @@ _LOADER_DOC = """Load the {title} data set from the data home.
 def load_mnist(
     *, subset="train", data_home=None, download_if_missing=False, return_X_y=False, as_frame=False
 ):
-    return _load_idx_dataset(
-        "mnist", subset, data_home, download_if_missing, return_X_y, as_frame
-    )
+    return _load_idx_dataset("mnist", subset, data_home, download_if_missing, return_X_y, as_frame)
 
 
 def load_fashion_mnist(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import gzip
 import io
 
-from skae.datasets._base import _download_and_extract_zip, _require_file
+from skae.datasets._base import _download_and_extract_zip, _import_pandas, _require_file
 
 __all__ = ["load_movielens"]
 
@@ -41,20 +41,9 @@ _HINTS = {
 }
 
 
-def _import_pandas():
-    try:
-        import pandas as pd
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "load_movielens needs pandas, which is not installed. "
-            "Install it with `pip install pandas` (or `pip install skae[pandas]`)."
-        ) from exc
-    return pd
-
-
 def _read_ratings(path, sep: str):
     """Parse a ratings file into an int64 DataFrame with COLUMNS."""
-    pd = _import_pandas()
+    pd = _import_pandas("load_movielens")
     if sep == "\t":
         source = path
     else:
@@ -64,11 +53,18 @@ def _read_ratings(path, sep: str):
         with gzip.open(path, "rb") if str(path).endswith(".gz") else open(path, "rb") as f:
             source = io.BytesIO(f.read().replace(b"::", b"\t"))
     try:
-        return pd.read_csv(
-            source, sep="\t", header=None, names=list(COLUMNS), dtype="int64", engine="c"
-        )
+        # No ``names=``: with it pandas silently moves extra fields into the
+        # index, whereas here a wrong field count is caught below.
+        df = pd.read_csv(source, sep="\t", header=None, dtype="int64", engine="c")
     except ValueError as exc:
         raise ValueError(f"{path} is not a valid MovieLens ratings file: {exc}") from exc
+    if df.shape[1] != len(COLUMNS):
+        raise ValueError(
+            f"{path} is not a valid MovieLens ratings file: expected {len(COLUMNS)} fields "
+            f"(user, item, rating, timestamp) per line, found {df.shape[1]}."
+        )
+    df.columns = list(COLUMNS)
+    return df
 
 
 def _ratings_path(variant: str, filename: str, data_home, download_if_missing: bool):
@@ -170,11 +166,12 @@ def load_movielens(variant="100k", *, split=None, data_home=None, download_if_mi
         raise ValueError(f"split is only available for variant='100k', got variant={variant!r}.")
     if split is not None and split not in SPLITS_100K:
         raise ValueError(f"split must be None or one of {SPLITS_100K}, got {split!r}.")
-    _import_pandas()  # fail on a missing pandas before looking for files
+    _import_pandas("load_movielens")  # fail on a missing pandas before looking for files
     _, filename, sep = _VARIANTS[variant]
     if split is None:
         return _read_ratings(_ratings_path(variant, filename, data_home, download_if_missing), sep)
-    return tuple(
-        _read_ratings(_ratings_path(variant, f"{split}.{part}", data_home, download_if_missing), sep)
+    paths = [
+        _ratings_path(variant, f"{split}.{part}", data_home, download_if_missing)
         for part in ("base", "test")
-    )
+    ]
+    return tuple(_read_ratings(path, sep) for path in paths)

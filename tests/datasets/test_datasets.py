@@ -11,12 +11,14 @@ import numpy as np
 import pytest
 
 from skae.datasets import (
+    _base,
+    _mnist,
+    _movielens,
     get_data_home,
     load_fashion_mnist,
     load_mnist,
     load_movielens,
 )
-from skae.datasets import _base, _mnist, _movielens
 from skae.datasets._mnist import _read_idx
 
 MNIST_NAMES = [
@@ -66,10 +68,6 @@ def test_mnist_test_and_all(require_data):
     assert X_all.shape == (70000, 784)
     np.testing.assert_array_equal(y_all[:60000], _idx_data("mnist", "train").target)
     np.testing.assert_array_equal(X_all[60000:], X)
-
-
-def test_mnist_as_frame(require_data):
-    require_data(*(f"mnist/{n}" for n in MNIST_NAMES))
     bunch = load_mnist(subset="test", as_frame=True)
     assert bunch.data.shape == (10000, 784) and bunch.frame.shape == (10000, 785)
     assert bunch.target.name == "target" and bunch.data.columns[0] == "pixel_0_0"
@@ -144,7 +142,7 @@ def _fake_mnist_home(root, folder="mnist", n=(5, 3), side=28):
     """Write a tiny MNIST-layout data home; return the {name: bytes} written."""
     rng = np.random.default_rng(0)
     written = {}
-    for prefix, count in zip(("train", "t10k"), n):
+    for prefix, count in zip(("train", "t10k"), n, strict=True):
         images = rng.integers(0, 256, size=(count, side, side))
         labels = np.arange(count) % 10
         for kind, arr in (("images-idx3", images), ("labels-idx1", labels)):
@@ -178,17 +176,24 @@ def test_read_idx_truncated(tmp_path, gz):
 
 
 @pytest.mark.parametrize(
-    "payload, match",
+    "payload, magic, match",
     [
-        (_idx_bytes(np.ones(3)) + b"\x00", "trailing bytes"),
-        (struct.pack(">IIII", 2051, 2**31, 2**31, 28), "corrupt IDX header"),
-        (b"\x00\x00", "truncated"),
+        (_idx_bytes(np.ones(3)) + b"\x00", 2049, "trailing bytes"),
+        (struct.pack(">IIII", 2051, 2**31, 2**31, 28), 2051, "corrupt IDX header"),
+        (b"\x00\x00", 2051, "truncated"),
+        (struct.pack(">II", 2051, 60000), 2051, "truncated inside its IDX header"),
     ],
+    ids=["trailing", "huge-dims", "no-magic", "short-header"],
 )
-def test_read_idx_corrupt(tmp_path, payload, match):
-    magic = 2049 if len(payload) == 4 + 4 + 3 + 1 else 2051
+def test_read_idx_corrupt(tmp_path, payload, magic, match):
     with pytest.raises(ValueError, match=match):
         _read_idx(_write(tmp_path / "x", payload, gz=False), magic)
+
+
+def test_read_idx_not_gzip_inside(tmp_path):
+    path = _write(tmp_path / "x.gz", b"\x1f\x8b" + b"garbage" * 10, gz=False)
+    with pytest.raises(ValueError, match="not a readable gzip file"):
+        _read_idx(path, 2051)
 
 
 def test_load_mnist_synthetic_home(tmp_path):
@@ -259,6 +264,14 @@ def test_movielens_1m_parser(tmp_path):
     _write(tmp_path / "movielens/ml-1m/ratings.dat", b"1::10::5::100\n2::20::3::200\n", gz=False)
     df = load_movielens("1m", data_home=tmp_path)
     assert df.to_numpy().tolist() == [[1, 10, 5, 100], [2, 20, 3, 200]]
+    assert list(df.columns) == ["user", "item", "rating", "timestamp"]
+
+
+@pytest.mark.parametrize("line", [b"1\t2\t3\t4\t5\n", b"1\t2\t3\n", b"1\t2\tx\t4\n"])
+def test_movielens_malformed_file(tmp_path, line):
+    _write(tmp_path / "movielens/ml-100k/u.data", b"1\t2\t3\t4\n" + line, gz=False)
+    with pytest.raises(ValueError, match="not a valid MovieLens ratings file"):
+        load_movielens(data_home=tmp_path)
 
 
 # ---------------------------------------------------------------- downloads
@@ -266,7 +279,8 @@ def _serve_fake_mnist(tmp_path, monkeypatch):
     written = _fake_mnist_home(tmp_path / "server")
     monkeypatch.setitem(_mnist._BASE_URLS, "mnist", (tmp_path / "server/mnist").as_uri() + "/")
     for name, data in written.items():
-        monkeypatch.setitem(_mnist._CHECKSUMS, f"mnist/{name}", hashlib.sha256(data).hexdigest())
+        stem = name.removesuffix("-ubyte.gz")
+        monkeypatch.setitem(_mnist._CHECKSUMS["mnist"], stem, hashlib.sha256(data).hexdigest())
     return written
 
 
@@ -283,7 +297,7 @@ def test_download_mnist_from_file_url(tmp_path, monkeypatch):
 
 def test_download_checksum_mismatch_leaves_nothing(tmp_path, monkeypatch):
     _serve_fake_mnist(tmp_path, monkeypatch)
-    monkeypatch.setitem(_mnist._CHECKSUMS, "mnist/train-images-idx3-ubyte.gz", "0" * 64)
+    monkeypatch.setitem(_mnist._CHECKSUMS["mnist"], "train-images-idx3", "0" * 64)
     with pytest.raises(OSError, match="Checksum mismatch"):
         load_mnist(data_home=tmp_path / "home", download_if_missing=True)
     assert list((tmp_path / "home/mnist").iterdir()) == []
@@ -296,7 +310,10 @@ def test_download_interrupted_leaves_nothing(tmp_path, monkeypatch):
                 raise ConnectionResetError("connection lost")
             return super().read(10)
 
-    monkeypatch.setattr(_base.urllib.request, "urlopen", lambda url, timeout: BrokenResponse(b"x" * 100))
+    def fake_urlopen(url, timeout):
+        return BrokenResponse(b"x" * 100)
+
+    monkeypatch.setattr(_base.urllib.request, "urlopen", fake_urlopen)
     dest = tmp_path / "dl" / "file.bin"
     with pytest.raises(ConnectionResetError):
         _base._download("https://example.invalid/file.bin", dest)

@@ -1,0 +1,3 @@
+"""Ranking metrics for top-N recommendation, and scorers for model selection."""
+
+__all__ = []
