@@ -88,6 +88,17 @@ class BatchSource:
                 out.append(torch.from_numpy(rows).to(self.device))
         return tuple(out)
 
+    @property
+    def is_dense(self):
+        return all(isinstance(a, torch.Tensor) for a in self.arrays)
+
+    def permuted(self, perm):
+        """A dense source whose rows are this one's in the order ``perm``."""
+        new = object.__new__(BatchSource)
+        new.device, new.n_samples = self.device, self.n_samples
+        new.arrays = [a[perm.to(self.device)] for a in self.arrays]
+        return new
+
     def subset(self, idx):
         """A new source holding rows ``idx`` (numpy indices), e.g. a validation split."""
         new = object.__new__(BatchSource)
@@ -100,9 +111,15 @@ class BatchSource:
 
 
 def iter_batches(source, batch_size, generator=None):
-    """Yield minibatches of ``source``; shuffled with ``generator`` when one is given."""
+    """Yield minibatches of ``source``; shuffled with ``generator`` when one is given.
+
+    Dense data is permuted with one gather per epoch and then served as contiguous slices:
+    measured here, eight small gathers per epoch cost more than one large one.
+    """
     n = len(source)
     perm = None if generator is None else torch.randperm(n, generator=generator)
+    if perm is not None and source.is_dense:
+        source, perm = source.permuted(perm), None
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)
         yield source.take(slice(start, stop) if perm is None else perm[start:stop])
@@ -118,8 +135,11 @@ def make_adam(module, learning_rate, alpha=0.0):
     for p in module.parameters():
         if p.requires_grad:
             (decay if p.ndim >= 2 else no_decay).append(p)
-    groups = [{"params": decay, "weight_decay": float(alpha)},
-              {"params": no_decay, "weight_decay": 0.0}]
+    if alpha == 0:  # one group: half the per-step optimizer bookkeeping
+        groups = [{"params": decay + no_decay, "weight_decay": 0.0}]
+    else:
+        groups = [{"params": decay, "weight_decay": float(alpha)},
+                  {"params": no_decay, "weight_decay": 0.0}]
     groups = [g for g in groups if g["params"]]
     try:
         return torch.optim.Adam(groups, lr=learning_rate, fused=True)

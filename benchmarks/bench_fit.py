@@ -1,0 +1,197 @@
+"""How long does ``fit`` take? skae versus a hand-written PyTorch loop, scikit-learn and pyod.
+
+Every contender trains the same network (ReLU hidden and code layers, identity output, MSE,
+Adam with learning rate 1e-3, no weight decay, no dropout or batch norm) on the same data for
+the same number of epochs and batch size. Each runs in its own fresh process: one warm-up fit,
+then ``--repeats`` timed fits. Printed: median wall seconds of ``fit``, the ratio to the
+hand-written loop (the 1.00 reference), final training MSE per element, and the process's
+peak resident memory above what it held before the first fit.
+
+Usage::
+
+    python benchmarks/bench_fit.py                 # all cases, 3 repeats, 1 thread
+    python benchmarks/bench_fit.py --quick         # smaller synthetic set, 1 repeat
+    python benchmarks/bench_fit.py --threads 2
+
+Goal (issue 2): skae within 1.15x of the hand-written loop and faster than both MLPRegressor
+and pyod's AutoEncoder.
+"""
+
+import argparse
+import multiprocessing as mp
+import os
+import statistics
+import time
+
+CASES = {
+    # name: (data, hidden layers between input and code, code size)
+    "digits 1797x64, 64-32-64": ("digits", (), 32),
+    "digits, 64-256-64-256-64": ("digits", (256,), 64),
+    "synthetic 20000x784, 784-32-784": ("synthetic", (), 32),
+    "synthetic, 784-256-64-256-784": ("synthetic", (256,), 64),
+}
+METHODS = ["torch loop", "skae", "MLPRegressor", "pyod"]
+
+
+def load_data(name, n_synthetic):
+    import numpy as np
+
+    if name == "digits":
+        from sklearn.datasets import load_digits
+
+        X = load_digits().data / 16.0
+    else:
+        # Low-rank structure plus noise, standardised: an autoencoder has something to learn.
+        rng = np.random.default_rng(0)
+        Z = rng.standard_normal((n_synthetic, 32))
+        X = np.tanh(Z @ rng.standard_normal((32, 784)) / 4) + 0.1 * rng.standard_normal(
+            (n_synthetic, 784))
+        X = (X - X.mean(0)) / X.std(0)
+    return X.astype(np.float32)
+
+
+def torch_loop(X, hidden, code, epochs, batch_size, seed):
+    """The minimal hand-written loop every comparison is relative to."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(seed)
+    sizes = [X.shape[1], *hidden, code]
+    enc = [m for a, b in zip(sizes, sizes[1:]) for m in (nn.Linear(a, b), nn.ReLU())]
+    rev = sizes[::-1]
+    dec = [m for a, b in zip(rev, rev[1:]) for m in (nn.Linear(a, b), nn.ReLU())][:-1]
+    model = nn.Sequential(*enc, *dec)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    Xt = torch.from_numpy(X)
+    for _ in range(epochs):
+        perm = torch.randperm(len(Xt))
+        for i in range(0, len(Xt), batch_size):
+            xb = Xt[perm[i:i + batch_size]]
+            opt.zero_grad()
+            loss = ((model(xb) - xb) ** 2).mean()
+            loss.backward()
+            opt.step()
+    with torch.no_grad():
+        return float(((model(Xt) - Xt) ** 2).mean())
+
+
+def skae_fit(X, hidden, code, epochs, batch_size, seed):
+    import warnings
+
+    import numpy as np
+    from sklearn.exceptions import ConvergenceWarning
+
+    from skae import Autoencoder
+
+    ae = Autoencoder(code, hidden_layer_sizes=hidden, activation="relu", batch_size=batch_size,
+                     max_iter=epochs, tol=0.0, n_iter_no_change=epochs + 1, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # a fixed epoch budget, on purpose
+        ae.fit(X)
+    return float(np.mean((ae.reconstruct(X) - X) ** 2))
+
+
+def mlp_fit(X, hidden, code, epochs, batch_size, seed):
+    import warnings
+
+    import numpy as np
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPRegressor
+
+    mlp = MLPRegressor(hidden_layer_sizes=(*hidden, code, *hidden[::-1]), activation="relu", solver="adam",
+                       alpha=0.0, batch_size=batch_size, learning_rate_init=1e-3,
+                       max_iter=epochs, tol=0.0, n_iter_no_change=epochs + 1, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mlp.fit(X, X)
+    return float(np.mean((mlp.predict(X) - X) ** 2))
+
+
+def pyod_fit(X, hidden, code, epochs, batch_size, seed):
+    import torch
+    from pyod.models.auto_encoder import AutoEncoder
+
+    clf = AutoEncoder(hidden_neuron_list=[*hidden, code], epoch_num=epochs,
+                      batch_size=batch_size, lr=1e-3, optimizer_params={"weight_decay": 0.0},
+                      batch_norm=False, dropout_rate=0.0, preprocessing=False, verbose=0,
+                      random_state=seed, device="cpu")
+    clf.fit(X)
+    with torch.no_grad():
+        clf.model.eval()
+        Xt = torch.from_numpy(X)
+        return float(((clf.model(Xt) - Xt) ** 2).mean())
+
+
+FITS = {"torch loop": torch_loop, "skae": skae_fit, "MLPRegressor": mlp_fit, "pyod": pyod_fit}
+
+
+def worker(method, case, args, queue):
+    """Run in a fresh process: warm up, then time ``args.repeats`` fits."""
+    import resource
+
+    import torch
+
+    torch.set_num_threads(args.threads)
+    data, hidden, code = CASES[case]
+    X = load_data(data, args.n_synthetic)
+    fit = FITS[method]
+    try:
+        fit(X[:256], hidden, code, 1, args.batch_size, 0)  # imports, first optimizer, allocator
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        times, mse = [], None
+        for rep in range(args.repeats):
+            start = time.perf_counter()
+            mse = fit(X, hidden, code, args.epochs, args.batch_size, rep)
+            times.append(time.perf_counter() - start)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+        queue.put((statistics.median(times), mse, peak / 1024))
+    except Exception as exc:  # a peer that is not installed or fails is reported, not fatal
+        queue.put((None, f"{type(exc).__name__}: {exc}"[:60], None))
+
+
+def measure(method, case, args):
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=worker, args=(method, case, args, queue))
+    proc.start()
+    result = queue.get()
+    proc.join()
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--n-synthetic", type=int, default=20_000)
+    parser.add_argument("--quick", action="store_true", help="5,000 synthetic rows, 1 repeat")
+    parser.add_argument("--cases", nargs="*", default=list(CASES))
+    args = parser.parse_args()
+    if args.quick:
+        args.n_synthetic, args.repeats = 5_000, 1
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = str(args.threads)  # numpy's BLAS in the workers (MLPRegressor)
+
+    print(f"{args.epochs} epochs, batch {args.batch_size}, Adam lr 1e-3, MSE, median of "
+          f"{args.repeats} fits after a warm-up, {args.threads} thread(s); ratio = time / torch "
+          "loop time; peak = extra resident memory during the fits (MiB)")
+    header = f"{'case':<34} {'method':<13} {'seconds':>8} {'ratio':>6} {'train MSE':>10} {'peak':>6}"
+    print(header)
+    print("-" * len(header))
+    for case in args.cases:
+        base = None
+        for method in METHODS:
+            seconds, mse, peak = measure(method, case, args)
+            if seconds is None:
+                print(f"{case:<34} {method:<13} failed: {mse}")
+                continue
+            base = seconds if method == "torch loop" else base
+            ratio = seconds / base if base else float("nan")
+            print(f"{case:<34} {method:<13} {seconds:>8.3f} {ratio:>6.2f} {mse:>10.4f} "
+                  f"{peak:>6.0f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
