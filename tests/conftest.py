@@ -1,15 +1,8 @@
-"""Test-wide settings.
-
-One torch thread: on the 2 shared cores of CI, two OpenMP threads under contention were up to
-9x slower (``shared/PERF.md``).
-"""
+"""Fixtures shared by the tests (thread and array-API settings live in the root conftest)."""
 
 import os
 
 import pytest
-import torch
-
-torch.set_num_threads(1)
 
 
 def data_home_or_skip(relative):
