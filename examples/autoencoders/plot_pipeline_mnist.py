@@ -16,7 +16,6 @@ Run from the repository root with the data home set, e.g.
 import time
 
 import numpy as np
-import torch
 from sklearn.decomposition import PCA
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
@@ -25,7 +24,6 @@ from sklearn.svm import SVC
 from skae import Autoencoder
 from skae.datasets import load_mnist
 
-torch.set_num_threads(2)
 X_train, y_train = load_mnist(subset="train", return_X_y=True)
 X_test, y_test = load_mnist(subset="test", return_X_y=True)
 rng = np.random.default_rng(0)
