@@ -236,7 +236,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEs
 
         Returns
         -------
-        scores : ndarray of shape (n_samples,)
+        scores : ndarray of shape (n_samples,), dtype float32
+            float32 like the network that computes them: a float64 cast would claim a
+            precision the scores do not have (batch and row-by-row results differ by ~1 ulp).
         """
         X = self._validate_predict_data(X)
         _check_unit_interval(X, self.loss)
@@ -245,7 +247,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEs
             logits, _ = module(x)
             return -reconstruction_loss(self.loss, logits, x, module._out_act)
 
-        return self._predict_batches(X, neg_loss).astype(np.float64)
+        return self._predict_batches(X, neg_loss)
 
     def score(self, X, y=None):
         """Negative mean reconstruction loss on ``X`` (higher is better).

@@ -76,6 +76,10 @@ alpha : float, default=0.0
     verbose : int, default=0
         Show a progress bar with the epoch, training loss and validation loss."""
 
+# The engine's parameters without ``alpha``, for estimators whose ``alpha`` has another default
+# or meaning (they document ``alpha`` themselves, just before this fragment).
+DOCS["engine_params_after_alpha"] = DOCS["engine_params"].split("\n\n    ", 1)[1]
+
 DOCS["engine_attributes"] = """\
 module_ : torch.nn.Module
         The trained network.

@@ -61,6 +61,11 @@ class TorchEstimatorMixin:
     - ``_loss(self, module, batch, training)`` -> scalar tensor, the quantity minimised, with
       ``training=False`` for validation (no corruption, no dropout);
     - optionally ``_validation_split(self, source, rng)`` -> ``(train, validation)`` sources.
+
+    While the engine trains, ``self._train_generator`` is the ``torch.Generator`` of this fit
+    call (the one that also shuffles): noise drawn in ``_loss`` (denoising corruption,
+    reparameterisation) takes it, so it is reproducible from ``random_state`` without any
+    global seeding. The attribute exists only during training.
     """
 
     def _batch_size(self, n_samples):
@@ -103,6 +108,7 @@ class TorchEstimatorMixin:
                 train, validation = self._validation_split(source, np.random.default_rng(seed))
                 if self._history.validation_loss_curve is None:
                     self._history.validation_loss_curve = []
+            self._train_generator = generator
             try:
                 converged = fit_loop(
                     self.module_, self._optimizer, self._loss, train,
@@ -117,6 +123,7 @@ class TorchEstimatorMixin:
                     desc=type(self).__name__,
                 )
             finally:
+                del self._train_generator
                 self._sync_history()
         if not converged and not incremental:
             warnings.warn(

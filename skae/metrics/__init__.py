@@ -1,3 +1,19 @@
 """Ranking metrics for top-N recommendation, and scorers for model selection."""
 
-__all__ = []
+from skae.metrics._ranking import (
+    RANKING_METRICS,
+    hit_rate_at_k,
+    make_ranking_scorer,
+    ndcg_at_k,
+    precision_at_k,
+    recall_at_k,
+)
+
+__all__ = [
+    "RANKING_METRICS",
+    "hit_rate_at_k",
+    "make_ranking_scorer",
+    "ndcg_at_k",
+    "precision_at_k",
+    "recall_at_k",
+]

@@ -3,4 +3,15 @@
 matplotlib is imported inside each function, so ``import skae`` never needs it.
 """
 
-__all__ = []
+from skae.plotting._curves import plot_loss_curve
+from skae.plotting._generative import plot_latent_map, plot_samples, tile_images
+from skae.plotting._images import plot_filters, plot_reconstructions
+
+__all__ = [
+    "plot_filters",
+    "plot_latent_map",
+    "plot_loss_curve",
+    "plot_reconstructions",
+    "plot_samples",
+    "tile_images",
+]

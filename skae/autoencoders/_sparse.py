@@ -1,0 +1,158 @@
+"""``SparseAutoencoder``: a reconstruction loss plus a sparsity penalty on the code."""
+
+from numbers import Real
+
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from skae._docs import fill_doc
+from skae.autoencoders._autoencoder import Autoencoder
+from skae.nn import SPARSITY_PENALTIES
+
+__all__ = ["SparseAutoencoder"]
+
+
+@fill_doc
+class SparseAutoencoder(Autoencoder):
+    """Sparse autoencoder: reconstruction loss plus a sparsity penalty on the code.
+
+    Minimises ``l(g(f(x)), x) + sparsity_weight * Omega(h)`` with ``h = f(x)`` the code
+    (Goodfellow, Bengio & Courville, *Deep Learning*, 2016, sec. 14.2.1):
+
+    - ``sparsity="l1"``: ``Omega(h) = sum_k |h_k|``, averaged over samples;
+    - ``sparsity="kl"``: ``Omega(h) = sum_k KL(rho || rho_hat_k)`` where ``rho_hat_k`` is the
+      mean activation of unit ``k`` over a minibatch and ``rho = sparsity_target`` (Ng, 2011).
+      The code must lie in (0, 1): use ``activation="sigmoid"``.
+
+    The reconstruction loss is a mean over features, so ``sparsity_weight`` is relative to a
+    per-feature error; the penalty acts on the code layer only.
+
+    Parameters
+    ----------
+    {autoencoder_params}
+
+    sparsity : {"l1", "kl"}, default="l1"
+        The sparsity penalty ``Omega``.
+
+    sparsity_weight : float, default=1e-3
+        Weight of ``Omega`` in the objective.
+
+    sparsity_target : float, default=0.05
+        Target mean activation ``rho`` of each code unit for ``sparsity="kl"``; ignored for
+        ``"l1"``.
+
+    {engine_params}
+
+    Attributes
+    ----------
+    {engine_attributes}
+
+    mean_ : ndarray of shape (n_features_in_,)
+        Per-feature training mean subtracted before encoding.
+
+    components_ : ndarray of shape (n_components, n_features_in_)
+        Encoder weights of a single-layer encoder (``hidden_layer_sizes=()``).
+
+    See Also
+    --------
+    Autoencoder : The same model without the penalty.
+    sklearn.decomposition.SparsePCA : Sparse linear components.
+
+    References
+    ----------
+    .. [1] A. Ng, "Sparse autoencoder", CS294A lecture notes, Stanford, 2011.
+    .. [2] I. Goodfellow, Y. Bengio and A. Courville, *Deep Learning*, MIT Press, 2016,
+       sec. 14.2.1.
+
+    Examples
+    --------
+    Choose the code size by cross-validating a classifier on the codes:
+
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from sklearn.pipeline import Pipeline
+    >>> from sklearn.svm import SVC
+    >>> from skae import SparseAutoencoder
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X, y = X[:300] / 16, y[:300]
+    >>> pipe = Pipeline([("ae", SparseAutoencoder(max_iter=20, random_state=0)),
+    ...                  ("clf", SVC())])
+    >>> search = GridSearchCV(pipe, {"ae__n_components": [8, 16]}, cv=2).fit(X, y)
+    >>> search.best_params_["ae__n_components"] in (8, 16)
+    True
+    >>> ae = search.best_estimator_.named_steps["ae"]
+    >>> ae.transform(X).shape == (300, ae.n_components)
+    True
+    """
+
+    _parameter_constraints = {
+        **Autoencoder._parameter_constraints,
+        "sparsity": [StrOptions(set(SPARSITY_PENALTIES))],
+        "sparsity_weight": [Interval(Real, 0, None, closed="left")],
+        "sparsity_target": [Interval(Real, 0, 1, closed="neither")],
+    }
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        hidden_layer_sizes=(),
+        activation="relu",
+        out_activation="auto",
+        tied_weights=False,
+        loss="squared",
+        sparsity="l1",
+        sparsity_weight=1e-3,
+        sparsity_target=0.05,
+        alpha=0.0,
+        learning_rate_init=1e-3,
+        batch_size="auto",
+        max_iter=200,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        warm_start=False,
+        random_state=None,
+        device="cpu",
+        verbose=0,
+    ):
+        super().__init__(
+            n_components,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            out_activation=out_activation,
+            tied_weights=tied_weights,
+            loss=loss,
+            alpha=alpha,
+            learning_rate_init=learning_rate_init,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            warm_start=warm_start,
+            random_state=random_state,
+            device=device,
+            verbose=verbose,
+        )
+        self.sparsity = sparsity
+        self.sparsity_weight = sparsity_weight
+        self.sparsity_target = sparsity_target
+
+    def _fit(self, X, incremental):
+        if self.sparsity == "kl" and self.activation != "sigmoid":
+            # KL(rho || rho_hat) compares Bernoulli means: codes outside (0, 1) have none.
+            raise ValueError(
+                "sparsity='kl' needs codes in (0, 1), i.e. activation='sigmoid'; got "
+                f"activation={self.activation!r}. Use sparsity='l1' for other activations."
+            )
+        return super()._fit(X, incremental)
+
+    def _penalty(self, module, x, aux):
+        code = aux["code"]
+        if self.sparsity == "kl":
+            omega = SPARSITY_PENALTIES["kl"](code, self.sparsity_target)
+        else:
+            omega = SPARSITY_PENALTIES["l1"](code)
+        return self.sparsity_weight * omega
