@@ -89,7 +89,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEs
     def _loss(self, module, batch, training):
         x = batch[0]
         logits, aux = module(self._corrupt(x) if training else x)
-        loss = reconstruction_loss(self.loss, logits, x, module._out_act).mean()
+        loss = reconstruction_loss(self.loss, logits, x, module._out_act, reduction="mean")
         penalty = self._penalty(module, x, aux)
         return loss if penalty is None else loss + penalty
 

@@ -29,6 +29,10 @@ __all__ = [
 ]
 
 
+# Dense data up to this size is permuted as a whole once per epoch (see iter_batches).
+_PERMUTE_ONCE_BYTES = 16 * 2**20
+
+
 class NonFiniteLossError(FloatingPointError, ValueError):
     """Training produced a NaN or infinite loss; the last good weights were kept.
 
@@ -70,9 +74,12 @@ class BatchSource:
         if sp.issparse(a):
             return sp.csr_matrix(a, dtype=np.float32)
         a = np.asarray(a)
-        dtype = torch.int64 if np.issubdtype(a.dtype, np.integer) else torch.float32
-        # torch.tensor copies: the caller's array (possibly a read-only memmap) is never touched.
-        return torch.tensor(a, dtype=dtype, device=self.device)
+        dtype = np.int64 if np.issubdtype(a.dtype, np.integer) else np.float32
+        if a.dtype == dtype and a.flags.c_contiguous and a.flags.writeable:
+            # Share the caller's memory (nothing here writes to it): no second copy of X.
+            return torch.from_numpy(a).to(self.device)
+        # Otherwise copy, so a read-only array (e.g. a memmap) is never handed to torch as is.
+        return torch.tensor(np.asarray(a, dtype=dtype), device=self.device)
 
     def __len__(self):
         return self.n_samples
@@ -87,6 +94,11 @@ class BatchSource:
                 rows = a[idx.numpy() if isinstance(idx, torch.Tensor) else idx].toarray()
                 out.append(torch.from_numpy(rows).to(self.device))
         return tuple(out)
+
+    @property
+    def nbytes(self):
+        return sum(a.element_size() * a.nelement() if isinstance(a, torch.Tensor)
+                   else a.data.nbytes for a in self.arrays)
 
     @property
     def is_dense(self):
@@ -113,12 +125,13 @@ class BatchSource:
 def iter_batches(source, batch_size, generator=None):
     """Yield minibatches of ``source``; shuffled with ``generator`` when one is given.
 
-    Dense data is permuted with one gather per epoch and then served as contiguous slices:
-    measured here, eight small gathers per epoch cost more than one large one.
+    Small dense data is permuted with one gather per epoch and then served as contiguous
+    slices: measured here, eight small gathers per epoch cost more than one large one. Larger
+    data is gathered batch by batch, so no second copy of it is ever held.
     """
     n = len(source)
     perm = None if generator is None else torch.randperm(n, generator=generator)
-    if perm is not None and source.is_dense:
+    if perm is not None and source.is_dense and source.nbytes <= _PERMUTE_ONCE_BYTES:
         source, perm = source.permuted(perm), None
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)

@@ -94,8 +94,11 @@ class MLPAutoencoder(nn.Module):
 
     def encode(self, x):
         """The code ``h = f(W x + b)`` of each row of ``x`` (after centring)."""
-        h = self.center(x)
-        for layer in self.encoder_layers:
+        # W (x - m) + b computed as W x + (b - W m): a matrix-vector product per step instead
+        # of a pass over the whole batch.
+        first = self.encoder_layers[0]
+        h = self._act(F.linear(x, first.weight, first.bias - first.weight @ self.center.mean))
+        for layer in self.encoder_layers[1:]:
             h = self._act(layer(h))
         return h
 
