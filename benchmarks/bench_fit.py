@@ -44,8 +44,8 @@ def load_data(name, n_synthetic):
         # Low-rank structure plus noise, standardised: an autoencoder has something to learn.
         rng = np.random.default_rng(0)
         Z = rng.standard_normal((n_synthetic, 32))
-        X = np.tanh(Z @ rng.standard_normal((32, 784)) / 4) + 0.1 * rng.standard_normal(
-            (n_synthetic, 784))
+        noise = 0.1 * rng.standard_normal((n_synthetic, 784))
+        X = np.tanh(Z @ rng.standard_normal((32, 784)) / 4) + noise
         X = (X - X.mean(0)) / X.std(0)
     return X.astype(np.float32)
 
@@ -98,8 +98,8 @@ def mlp_fit(X, hidden, code, epochs, batch_size, seed):
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPRegressor
 
-    mlp = MLPRegressor(hidden_layer_sizes=(*hidden, code, *hidden[::-1]), activation="relu", solver="adam",
-                       alpha=0.0, batch_size=batch_size, learning_rate_init=1e-3,
+    mlp = MLPRegressor(hidden_layer_sizes=(*hidden, code, *hidden[::-1]), activation="relu",
+                       solver="adam", alpha=0.0, batch_size=batch_size, learning_rate_init=1e-3,
                        max_iter=epochs, tol=0.0, n_iter_no_change=epochs + 1, random_state=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -177,7 +177,8 @@ def main():
     print(f"{args.epochs} epochs, batch {args.batch_size}, Adam lr 1e-3, MSE, median of "
           f"{args.repeats} fits after a warm-up, {args.threads} thread(s); ratio = time / torch "
           "loop time; peak = extra resident memory during the fits (MiB)")
-    header = f"{'case':<34} {'method':<13} {'seconds':>8} {'ratio':>6} {'train MSE':>10} {'peak':>6}"
+    header = (f"{'case':<34} {'method':<13} {'seconds':>8} {'ratio':>6} {'train MSE':>10} "
+              f"{'peak':>6}")
     print(header)
     print("-" * len(header))
     for case in args.cases:

@@ -36,6 +36,7 @@ from skae import (
     StackedAutoencoder,
 )
 from skae.datasets import load_mnist
+from skae.nn import ACTIVATIONS
 
 HINTON_AE, HINTON_PCA = 3.00, 13.87
 
@@ -49,6 +50,10 @@ def parse_args():
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--learning-rate", type=float, default=1e-3)
     p.add_argument("--loss", choices=["cross_entropy", "squared"], default="cross_entropy")
+    p.add_argument("--activation", choices=sorted(ACTIVATIONS), default="relu",
+                   help="hidden layers of the deep AE")
+    p.add_argument("--code-activation", choices=["same", *sorted(ACTIVATIONS)],
+                   default="identity", help="code layer of the deep AE")
     p.add_argument("--n-train-features", type=int, default=10_000, help="training images, part 2")
     p.add_argument("--feature-epochs", type=int, default=20, help="epochs of each variant, part 2")
     p.add_argument("--code-size", type=int, default=30)
@@ -81,6 +86,7 @@ def part1(args, X_tr, X_te):
     engine = dict(learning_rate_init=args.learning_rate, batch_size=args.batch_size)
     deep = StackedAutoencoder(
         args.code_size, hidden_layer_sizes=(1000, 500, 250), loss=args.loss,
+        activation=args.activation, code_activation=args.code_activation,
         pretrain="greedy" if args.pretrain_epochs else None,
         pretrain_estimator=Autoencoder(max_iter=args.pretrain_epochs or 1, **engine),
         max_iter=args.epochs, tol=0, random_state=args.seed, **engine)

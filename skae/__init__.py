@@ -2,16 +2,15 @@
 
 from skae._base import BaseAutoencoder
 from skae._engine import NonFiniteLossError
-from skae.autoencoders import Autoencoder
 from skae.autoencoders import (
+    Autoencoder,
     ContractiveAutoencoder,
     DenoisingAutoencoder,
     SparseAutoencoder,
     StackedAutoencoder,
+    VariationalAutoencoder,
 )
-from skae.autoencoders import VariationalAutoencoder
-from skae.recommenders import AutoRecRegressor
-from skae.recommenders import CDAE, EASE, MultDAE, MultVAE
+from skae.recommenders import CDAE, EASE, AutoRecRegressor, MultDAE, MultVAE
 
 __version__ = "0.1.0.dev0"
 

@@ -11,19 +11,26 @@ from numbers import Integral
 import numpy as np
 import scipy.sparse as sp
 import torch
-from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.base import _fit_context
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
 from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from skae._engine import BatchSource, iter_batches
-from skae._estimator import ENGINE_PARAMETER_CONSTRAINTS, TorchEstimatorMixin
+from skae._engine import iter_batches
+from skae._estimator import (
+    ENGINE_PARAMETER_CONSTRAINTS,
+    PREDICT_BATCH_SIZE,
+    TorchEstimatorMixin,
+)
 from skae.nn import ACTIVATIONS, LOSSES, reconstruction_loss
 
 __all__ = ["BaseAutoencoder"]
 
-_PREDICT_BATCH = 4096
 
 
 def _check_unit_interval(X, loss):
@@ -150,7 +157,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEs
     def _input_mean(self, source):
         """Column means of the training data, computed batch by batch (sparse stays sparse)."""
         total = torch.zeros(source.arrays[0].shape[1], dtype=torch.float64)
-        for (xb,) in iter_batches(source, _PREDICT_BATCH):
+        for (xb,) in iter_batches(source, PREDICT_BATCH_SIZE):
             total += xb.double().sum(0).cpu()
         return (total / len(source)).float()
 
@@ -162,18 +169,6 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEs
                 bias.copy_(torch.logit(mean.clamp(1e-3, 1 - 1e-3)))
             elif self._out_activation() == "identity":
                 bias.copy_(mean)
-
-    def _predict_batches(self, X, fn, width=None):
-        """Apply ``fn`` to ``X`` in large batches in eval mode; float32 numpy output."""
-        module = self.module_
-        module.eval()
-        out = []
-        with torch.no_grad():
-            for (xb,) in iter_batches(BatchSource((X,), self.device_), _PREDICT_BATCH):
-                out.append(fn(module, xb).cpu().numpy())
-        if not out:
-            return np.empty((0, width or 0), dtype=np.float32)
-        return np.concatenate(out).astype(np.float32, copy=False)
 
     def _validate_predict_data(self, X):
         check_is_fitted(self)

@@ -17,9 +17,15 @@ n_components : int, default=2
         them. ``()`` gives a single-layer encoder and decoder.
 
     activation : {"relu", "sigmoid", "tanh", "identity"}, default="relu"
-        Activation of the hidden layers and of the code layer. ``"identity"`` with
-        ``hidden_layer_sizes=()`` is a linear autoencoder, which under squared loss learns
-        PCA's principal subspace (Baldi & Hornik, 1989).
+        Activation of the hidden layers, and of the code layer when ``code_activation="same"``.
+        ``"identity"`` with ``hidden_layer_sizes=()`` is a linear autoencoder, which under
+        squared loss learns PCA's principal subspace (Baldi & Hornik, 1989).
+
+    code_activation : {"same", "relu", "sigmoid", "tanh", "identity"}, default="same"
+        Activation of the code layer, the output of :meth:`transform`. ``"same"`` uses
+        ``activation``. ``"identity"`` gives an unbounded, linear code on top of nonlinear
+        hidden layers, as in the deep autoencoders of Hinton & Salakhutdinov (Science 2006):
+        logistic hidden units and linear code units.
 
     out_activation : {"auto", "identity", "sigmoid", "relu", "tanh"}, default="auto"
         Activation of the reconstruction. ``"auto"`` is ``"sigmoid"`` for cross-entropy and

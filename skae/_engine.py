@@ -25,6 +25,7 @@ __all__ = [
     "fit_loop",
     "iter_batches",
     "make_adam",
+    "make_lbfgs",
     "resolve_device",
 ]
 
@@ -160,6 +161,19 @@ def make_adam(module, learning_rate, alpha=0.0):
         return torch.optim.Adam(groups, lr=learning_rate, foreach=True)
 
 
+def make_lbfgs(module, learning_rate=1.0, max_iter=20, history_size=10):
+    """Full-batch L-BFGS with a strong-Wolfe line search; one :func:`fit_loop` epoch is one
+    ``step`` of up to ``max_iter`` L-BFGS iterations.
+
+    L-BFGS has no weight decay: an L2 penalty belongs in the loss. ``history_size`` is small
+    because the engine snapshots the optimizer state every epoch (for the NaN restore) and each
+    history pair holds two vectors of the size of the parameters.
+    """
+    params = [p for p in module.parameters() if p.requires_grad]
+    return torch.optim.LBFGS(params, lr=learning_rate, max_iter=max_iter,
+                             history_size=history_size, line_search_fn="strong_wolfe")
+
+
 @dataclass
 class History:
     """What an estimator remembers of its training across ``fit``/``partial_fit`` calls."""
@@ -195,6 +209,34 @@ def _run_epoch(module, optimizer, loss_fn, source, batch_size, generator):
     return float(total) / len(source)
 
 
+def _run_full_batch_epoch(module, optimizer, loss_fn, source, batch_size):
+    """One ``optimizer.step(closure)`` of a closure-based optimizer (L-BFGS) on all the data.
+
+    The closure evaluates the loss of the whole training set, accumulating the gradients of
+    its minibatches (weighted by their share of the rows, so the objective is the same mean as
+    in :func:`_run_epoch`) without holding more than one minibatch's activations. No shuffling:
+    a line search needs the same deterministic function at every evaluation. Returns the
+    training loss at the weights the step ends with (one extra forward pass, no backward).
+    """
+    module.train()
+    n = len(source)
+
+    def closure():
+        optimizer.zero_grad(set_to_none=False)
+        total = 0.0
+        for batch in iter_batches(source, batch_size):
+            loss = loss_fn(module, batch, True) * (batch[0].shape[0] / n)
+            loss.backward()
+            total = total + loss.detach()
+        return total
+
+    optimizer.step(closure)
+    with torch.no_grad():
+        total = sum(loss_fn(module, batch, True) * batch[0].shape[0]
+                    for batch in iter_batches(source, batch_size))
+    return float(total) / n
+
+
 @torch.no_grad()
 def evaluate(module, loss_fn, source, batch_size=4096):
     """Mean of ``loss_fn`` over ``source`` in eval mode (no dropout, no corruption)."""
@@ -213,12 +255,20 @@ def fit_loop(module, optimizer, loss_fn, source, *, history, max_iter, batch_siz
     Convergence follows scikit-learn's MLP: the monitored loss (validation loss when a
     ``validation`` source is given, else the training loss) failed to improve by ``tol`` for
     ``n_iter_no_change`` consecutive epochs. With validation the best weights are restored.
+
+    With a closure-based optimizer (``torch.optim.LBFGS``, see :func:`make_lbfgs`) an epoch
+    is one full-batch ``step`` (:func:`_run_full_batch_epoch`); otherwise one pass of
+    minibatch steps over shuffled data.
     """
+    full_batch = isinstance(optimizer, torch.optim.LBFGS)
     best_state, converged = None, False
     epochs = tqdm(range(max_iter), disable=not verbose, desc=desc, unit="epoch", leave=False)
     for _ in epochs:
         snapshot = (_clone(module.state_dict()), _clone(optimizer.state_dict()))
-        loss = _run_epoch(module, optimizer, loss_fn, source, batch_size, generator)
+        if full_batch:
+            loss = _run_full_batch_epoch(module, optimizer, loss_fn, source, batch_size)
+        else:
+            loss = _run_epoch(module, optimizer, loss_fn, source, batch_size, generator)
         if not math.isfinite(loss):
             module.load_state_dict(snapshot[0])
             optimizer.load_state_dict(snapshot[1])

@@ -18,9 +18,18 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
-from skae._engine import BatchSource, History, fit_loop, make_adam, resolve_device
+from skae._engine import BatchSource, History, fit_loop, iter_batches, make_adam, resolve_device
 
-__all__ = ["TorchEstimatorMixin", "ENGINE_PARAMETER_CONSTRAINTS", "forked_rng"]
+__all__ = [
+    "ENGINE_PARAMETER_CONSTRAINTS",
+    "PREDICT_BATCH_SIZE",
+    "TorchEstimatorMixin",
+    "forked_rng",
+]
+
+# Rows per forward pass at prediction time: large enough to amortise per-call overhead,
+# small enough to bound the memory of wide outputs.
+PREDICT_BATCH_SIZE = 4096
 
 ENGINE_PARAMETER_CONSTRAINTS = {
     "alpha": [Interval(Real, 0, None, closed="left")],
@@ -60,7 +69,8 @@ class TorchEstimatorMixin:
       ``source`` (a :class:`skae._engine.BatchSource`);
     - ``_loss(self, module, batch, training)`` -> scalar tensor, the quantity minimised, with
       ``training=False`` for validation (no corruption, no dropout);
-    - optionally ``_validation_split(self, source, rng)`` -> ``(train, validation)`` sources.
+    - optionally ``_validation_split(self, source, rng)`` -> ``(train, validation)`` sources,
+      and ``_make_optimizer(self)`` -> the optimizer of ``self.module_`` (default: Adam).
 
     While the engine trains, ``self._train_generator`` is the ``torch.Generator`` of this fit
     call (the one that also shuffles): noise drawn in ``_loss`` (denoising corruption,
@@ -86,6 +96,11 @@ class TorchEstimatorMixin:
         perm = rng.permutation(n)
         return source.subset(np.sort(perm[n_val:])), source.subset(np.sort(perm[:n_val]))
 
+    def _make_optimizer(self):
+        """The optimizer of ``self.module_``: Adam with ``alpha`` as weight decay. Override to
+        use another (a ``torch.optim.LBFGS`` makes every epoch one full-batch step)."""
+        return make_adam(self.module_, self.learning_rate_init, self.alpha)
+
     def _is_warm(self, incremental):
         return hasattr(self, "module_") and (incremental or self.warm_start)
 
@@ -99,15 +114,17 @@ class TorchEstimatorMixin:
         source = BatchSource(arrays, self.device_)
         with forked_rng(self.device_, seed):
             generator = torch.Generator().manual_seed(seed)
-            if not warm:
-                self.module_ = self._build_module(source, generator).to(self.device_)
-                self._optimizer = make_adam(self.module_, self.learning_rate_init, self.alpha)
-                self._history = History()
             train, validation = source, None
             if self.early_stopping and not incremental:
                 train, validation = self._validation_split(source, np.random.default_rng(seed))
-                if self._history.validation_loss_curve is None:
-                    self._history.validation_loss_curve = []
+            if not warm:
+                # Built from the training part only: data-dependent start values (input means,
+                # output biases) must not see the held-out validation data.
+                self.module_ = self._build_module(train, generator).to(self.device_)
+                self._optimizer = self._make_optimizer()
+                self._history = History()
+            if validation is not None and self._history.validation_loss_curve is None:
+                self._history.validation_loss_curve = []
             self._train_generator = generator
             try:
                 converged = fit_loop(
@@ -130,8 +147,22 @@ class TorchEstimatorMixin:
                 f"{type(self).__name__}: maximum iterations ({self.max_iter}) reached and the "
                 "optimization hasn't converged yet.",
                 ConvergenceWarning,
+                stacklevel=3,
             )
         return self
+
+    def _predict_batches(self, X, fn, width=0):
+        """Apply ``fn(module, x)`` to the rows of ``X`` in large batches, in eval mode and
+        without gradients; returns float32 numpy (``width`` columns when ``X`` is empty)."""
+        module = self.module_
+        module.eval()
+        out = []
+        with torch.no_grad():
+            for (xb,) in iter_batches(BatchSource((X,), self.device_), PREDICT_BATCH_SIZE):
+                out.append(fn(module, xb).cpu().numpy())
+        if not out:
+            return np.empty((0, width), dtype=np.float32)
+        return np.concatenate(out).astype(np.float32, copy=False)
 
     def _sync_history(self):
         history = self._history

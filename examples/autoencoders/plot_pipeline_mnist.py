@@ -2,10 +2,10 @@
 Autoencoder features in a scikit-learn Pipeline on MNIST
 ========================================================
 
-An :class:`skae.Autoencoder` compresses 784 pixels to a 32-number code; an RBF support vector
-classifier on that code is compared with the same classifier on PCA codes of the same size and on the raw
-pixels. Everything is ordinary scikit-learn: ``Pipeline``, ``FunctionTransformer``,
-``cross_val_score``-style scoring.
+An :class:`skae.Autoencoder` compresses 784 pixels to a 32-number code; an RBF support
+vector classifier on that code is compared with the same classifier on PCA codes of the same
+size and on the raw pixels. Everything is ordinary scikit-learn: ``Pipeline``,
+``FunctionTransformer``, ``make_pipeline``.
 
 Run from the repository root with the data home set, e.g.
 ``SKAE_DATA=../shared/data python examples/autoencoders/plot_pipeline_mnist.py``.

@@ -1,8 +1,10 @@
 """``Autoencoder``: the plain (linear, nonlinear or deep) autoencoder."""
 
+from sklearn.utils._param_validation import StrOptions
+
 from skae._base import BaseAutoencoder
 from skae._docs import fill_doc
-from skae.nn import MLPAutoencoder
+from skae.nn import ACTIVATIONS, MLPAutoencoder
 
 __all__ = ["Autoencoder"]
 
@@ -62,12 +64,18 @@ class Autoencoder(BaseAutoencoder):
     (1797, 64)
     """
 
+    _parameter_constraints = {
+        **BaseAutoencoder._parameter_constraints,
+        "code_activation": [StrOptions({"same", *ACTIVATIONS})],
+    }
+
     def __init__(
         self,
         n_components=2,
         *,
         hidden_layer_sizes=(),
         activation="relu",
+        code_activation="same",
         out_activation="auto",
         tied_weights=False,
         loss="squared",
@@ -87,6 +95,7 @@ class Autoencoder(BaseAutoencoder):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.code_activation = code_activation
         self.out_activation = out_activation
         self.tied_weights = tied_weights
         self.loss = loss
@@ -110,6 +119,7 @@ class Autoencoder(BaseAutoencoder):
             self._hidden_sizes(),
             self.n_components,
             activation=self.activation,
+            code_activation=self._code_activation(),
             out_activation=self._out_activation(),
             tied_weights=self.tied_weights,
             mean=mean,
@@ -117,3 +127,7 @@ class Autoencoder(BaseAutoencoder):
         )
         self._init_output_bias(module, mean)
         return module
+
+    def _code_activation(self):
+        """The code layer's activation name, ``"same"`` resolved to ``activation``."""
+        return self.activation if self.code_activation == "same" else self.code_activation

@@ -78,6 +78,7 @@ class ContractiveAutoencoder(Autoencoder):
         *,
         hidden_layer_sizes=(),
         activation="sigmoid",
+        code_activation="same",
         out_activation="auto",
         tied_weights=False,
         loss="squared",
@@ -99,6 +100,7 @@ class ContractiveAutoencoder(Autoencoder):
             n_components,
             hidden_layer_sizes=hidden_layer_sizes,
             activation=activation,
+            code_activation=code_activation,
             out_activation=out_activation,
             tied_weights=tied_weights,
             loss=loss,
@@ -121,9 +123,10 @@ class ContractiveAutoencoder(Autoencoder):
         if self.contraction_weight == 0:
             return None
         if module.n_layers == 1:
-            # J = diag(f'(a)) W: the closed form needs only the code and W (Rifai et al., eq. 6).
+            # J = diag(f'(a)) W: the closed form needs only the code and W (Rifai et al., eq. 6);
+            # f is the code layer's activation, the only one a single-layer encoder has.
             norm = contractive_penalty_closed_form(
-                aux["code"], module.encoder_layers[0].weight, self.activation
+                aux["code"], module.encoder_layers[0].weight, self._code_activation()
             )
         else:
             norm = contractive_penalty_exact(module.encode, x)

@@ -21,7 +21,8 @@ class SparseAutoencoder(Autoencoder):
     - ``sparsity="l1"``: ``Omega(h) = sum_k |h_k|``, averaged over samples;
     - ``sparsity="kl"``: ``Omega(h) = sum_k KL(rho || rho_hat_k)`` where ``rho_hat_k`` is the
       mean activation of unit ``k`` over a minibatch and ``rho = sparsity_target`` (Ng, 2011).
-      The code must lie in (0, 1): use ``activation="sigmoid"``.
+      The code must lie in (0, 1): use a sigmoid code layer (``code_activation="sigmoid"``,
+      or ``activation="sigmoid"`` with ``code_activation="same"``).
 
     The reconstruction loss is a mean over features, so ``sparsity_weight`` is relative to a
     per-feature error; the penalty acts on the code layer only.
@@ -97,6 +98,7 @@ class SparseAutoencoder(Autoencoder):
         *,
         hidden_layer_sizes=(),
         activation="relu",
+        code_activation="same",
         out_activation="auto",
         tied_weights=False,
         loss="squared",
@@ -120,6 +122,7 @@ class SparseAutoencoder(Autoencoder):
             n_components,
             hidden_layer_sizes=hidden_layer_sizes,
             activation=activation,
+            code_activation=code_activation,
             out_activation=out_activation,
             tied_weights=tied_weights,
             loss=loss,
@@ -141,11 +144,13 @@ class SparseAutoencoder(Autoencoder):
         self.sparsity_target = sparsity_target
 
     def _fit(self, X, incremental):
-        if self.sparsity == "kl" and self.activation != "sigmoid":
+        if self.sparsity == "kl" and self._code_activation() != "sigmoid":
             # KL(rho || rho_hat) compares Bernoulli means: codes outside (0, 1) have none.
             raise ValueError(
-                "sparsity='kl' needs codes in (0, 1), i.e. activation='sigmoid'; got "
-                f"activation={self.activation!r}. Use sparsity='l1' for other activations."
+                "sparsity='kl' needs codes in (0, 1), i.e. a sigmoid code layer "
+                "(code_activation='sigmoid', or 'same' with activation='sigmoid'); got "
+                f"activation={self.activation!r}, code_activation={self.code_activation!r}. "
+                "Use sparsity='l1' for other activations."
             )
         return super()._fit(X, incremental)
 

@@ -76,7 +76,8 @@ class StackedAutoencoder(Autoencoder):
 
     pretrain_estimator : BaseAutoencoder instance or None, default=None
         Template of the one-layer autoencoders of the greedy phase. Each level is a clone with
-        ``n_components``, ``hidden_layer_sizes=()``, ``activation``, ``tied_weights`` and
+        ``n_components``, ``hidden_layer_sizes=()``, ``activation``, ``code_activation`` (the
+        code activation for the top level, ``activation`` below it), ``tied_weights`` and
         ``random_state`` set by this estimator; the first level also takes ``loss`` and
         ``out_activation``, deeper levels reconstruct codes with the squared loss and
         ``out_activation=activation``. Its own settings (noise, sparsity, ``max_iter``,
@@ -137,6 +138,7 @@ class StackedAutoencoder(Autoencoder):
         *,
         hidden_layer_sizes=(64,),
         activation="relu",
+        code_activation="same",
         out_activation="auto",
         tied_weights=False,
         loss="squared",
@@ -159,6 +161,7 @@ class StackedAutoencoder(Autoencoder):
             n_components,
             hidden_layer_sizes=hidden_layer_sizes,
             activation=activation,
+            code_activation=code_activation,
             out_activation=out_activation,
             tied_weights=tied_weights,
             loss=loss,
@@ -198,6 +201,12 @@ class StackedAutoencoder(Autoencoder):
                 random_state=int(torch.randint(np.iinfo(np.int32).max, (1,),
                                                generator=generator)),
             )
+            # The top level makes the code, so it takes the code activation; every level
+            # below makes a hidden layer of the deep network.
+            if "code_activation" in est.get_params(deep=False):
+                top = depth == len(sizes) - 1
+                est.set_params(
+                    code_activation=self._code_activation() if top else self.activation)
             if depth == 0:
                 est.set_params(loss=self.loss, out_activation=self.out_activation)
             else:

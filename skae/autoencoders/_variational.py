@@ -10,10 +10,10 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from skae._base import _PREDICT_BATCH, BaseAutoencoder
+from skae._base import BaseAutoencoder
 from skae._docs import fill_doc
 from skae._engine import iter_batches
-from skae._estimator import ENGINE_PARAMETER_CONSTRAINTS
+from skae._estimator import ENGINE_PARAMETER_CONSTRAINTS, PREDICT_BATCH_SIZE
 from skae.nn import ACTIVATIONS
 from skae.nn._variational import LIKELIHOODS, VariationalMLP, negative_elbo
 
@@ -197,7 +197,7 @@ class VariationalAutoencoder(BaseAutoencoder):
         n_features = source.arrays[0].shape[1]
         s1 = torch.zeros(n_features, dtype=torch.float64)
         s2 = torch.zeros(n_features, dtype=torch.float64)
-        for (xb,) in iter_batches(source, _PREDICT_BATCH):
+        for (xb,) in iter_batches(source, PREDICT_BATCH_SIZE):
             xb = xb.double().cpu()
             s1 += xb.sum(0)
             s2 += xb.square().sum(0)
@@ -272,7 +272,7 @@ class VariationalAutoencoder(BaseAutoencoder):
         module = self.module_.eval()
         # Rows per batch: the k decoded draws of each row are alive at once, so bound
         # batch * k * n_features (about 16 MB of float32).
-        step = int(np.clip(2**22 // (self.n_importance * X.shape[1]), 1, _PREDICT_BATCH))
+        step = int(np.clip(2**22 // (self.n_importance * X.shape[1]), 1, PREDICT_BATCH_SIZE))
         out = []
         with torch.no_grad():
             for start in range(0, X.shape[0], step):

@@ -7,6 +7,18 @@ from skae.nn._autoencoder import Center, MLPAutoencoder
 from skae.nn._autorec import masked_squared_error
 from skae.nn._blocks import ACTIVATIONS, init_linear_, make_activation, make_mlp
 from skae.nn._losses import LOSSES, cross_entropy_loss, reconstruction_loss, squared_loss
+from skae.nn._penalties import (
+    CORRUPTIONS,
+    SPARSITY_PENALTIES,
+    contractive_penalty_closed_form,
+    contractive_penalty_exact,
+    gaussian_noise,
+    jacobian_frobenius_sq,
+    kl_sparsity,
+    l1_sparsity,
+    masking_noise,
+    salt_and_pepper_noise,
+)
 from skae.nn._recommenders import (
     CDAEModule,
     MultDAEModule,
@@ -24,18 +36,6 @@ from skae.nn._variational import (
     log_normal,
     negative_elbo,
     reparameterize,
-)
-from skae.nn._penalties import (
-    CORRUPTIONS,
-    SPARSITY_PENALTIES,
-    contractive_penalty_closed_form,
-    contractive_penalty_exact,
-    gaussian_noise,
-    jacobian_frobenius_sq,
-    kl_sparsity,
-    l1_sparsity,
-    masking_noise,
-    salt_and_pepper_noise,
 )
 
 __all__ = [

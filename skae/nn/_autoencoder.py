@@ -1,4 +1,4 @@
-"""The multilayer-perceptron autoencoder module: encoder, mirrored decoder, optional tied weights."""
+"""The multilayer-perceptron autoencoder module: encoder, mirrored decoder, tied weights."""
 
 import torch
 import torch.nn.functional as F
@@ -36,7 +36,11 @@ class MLPAutoencoder(nn.Module):
     n_components : int
         Size of the code ``h``.
     activation : str
-        Activation of every hidden layer and of the code layer.
+        Activation of every hidden layer, and of the code layer unless ``code_activation`` says
+        otherwise.
+    code_activation : str, optional
+        Activation of the code layer; None means ``activation``. ``"identity"`` gives the linear
+        code of Hinton & Salakhutdinov (Science 2006): logistic hidden units, linear code units.
     out_activation : str
         Activation applied by :meth:`decode` to the last layer. :meth:`forward` returns the
         pre-activation output so that losses can use the numerically stable logit forms.
@@ -59,15 +63,19 @@ class MLPAutoencoder(nn.Module):
         tied_weights=False,
         mean=None,
         generator=None,
+        code_activation=None,
     ):
         super().__init__()
         sizes = [int(n_features), *map(int, hidden_layer_sizes), int(n_components)]
         self.activation = activation
+        self.code_activation = activation if code_activation is None else code_activation
         self.out_activation = out_activation
         self.tied_weights = bool(tied_weights)
         self.center = Center(torch.zeros(sizes[0]) if mean is None else mean)
+        enc_acts = [activation] * (len(sizes) - 2) + [self.code_activation]
         self.encoder_layers = nn.ModuleList(
-            init_linear_(nn.Linear(a, b), activation, generator) for a, b in zip(sizes, sizes[1:])
+            init_linear_(nn.Linear(a, b), act, generator)
+            for a, b, act in zip(sizes, sizes[1:], enc_acts)
         )
         rev = sizes[::-1]
         if self.tied_weights:
@@ -79,6 +87,7 @@ class MLPAutoencoder(nn.Module):
                 for a, b, act in zip(rev, rev[1:], acts)
             )
         self._act = make_activation(activation)
+        self._code_act = make_activation(self.code_activation)
         self._out_act = make_activation(out_activation)
 
     @property
@@ -97,10 +106,10 @@ class MLPAutoencoder(nn.Module):
         # W (x - m) + b computed as W x + (b - W m): a matrix-vector product per step instead
         # of a pass over the whole batch.
         first = self.encoder_layers[0]
-        h = self._act(F.linear(x, first.weight, first.bias - first.weight @ self.center.mean))
+        h = F.linear(x, first.weight, first.bias - first.weight @ self.center.mean)
         for layer in self.encoder_layers[1:]:
-            h = self._act(layer(h))
-        return h
+            h = layer(self._act(h))
+        return self._code_act(h)
 
     def decode_logits(self, h):
         """The decoder's output before its output activation."""
@@ -128,6 +137,8 @@ class MLPAutoencoder(nn.Module):
         import copy
 
         layers = [copy.deepcopy(self.center)]
-        for layer in self.encoder_layers:
-            layers += [copy.deepcopy(layer), make_activation(self.activation)]
+        for i, layer in enumerate(self.encoder_layers):
+            last = i == self.n_layers - 1
+            act = self.code_activation if last else self.activation
+            layers += [copy.deepcopy(layer), make_activation(act)]
         return nn.Sequential(*layers)

@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from skae._docs import fill_doc
-from skae._engine import BatchSource
+from skae._engine import BatchSource, make_lbfgs
 from skae._estimator import ENGINE_PARAMETER_CONSTRAINTS, TorchEstimatorMixin
 from skae.nn import ACTIVATIONS, MLPAutoencoder, masked_squared_error
 from skae.recommenders._ids import IdEncoder, check_pairs, pairs_to_csr
@@ -51,13 +51,22 @@ class AutoRecRegressor(RegressorMixin, TorchEstimatorMixin, BaseEstimator):
     clip : bool, default=True
         Clip predictions to the range of the ratings seen in :meth:`fit`.
 
+    solver : {"adam", "lbfgs"}, default="adam"
+        ``"adam"``: minibatch Adam, one epoch a pass over shuffled rows. ``"lbfgs"``: the
+        paper's full-batch L-BFGS (strong-Wolfe line search, 20 iterations per epoch, history
+        of 10); with ``batch_size="auto"`` the whole matrix is one batch (a larger
+        ``batch_size`` only bounds memory: gradients are accumulated over minibatches), and
+        ``learning_rate_init`` is not used.
+
     alpha : float, default=3e-3
         L2 penalty on the weight matrices ``W`` and ``V`` (not the biases), added to the mean
-        squared error of a minibatch's observed ratings as ``alpha / 2 (||W||^2 + ||V||^2)``
-        (Adam's coupled weight decay); see the Notes for the paper's ``lambda``. The default
-        had the lowest test RMSE among {1e-4, 1e-3, 2e-3, 3e-3, 5e-3, 1e-2, 3e-2} for a
-        500-unit I-AutoRec on MovieLens 100K fold u1; with 1e-4 it overfits within a few
-        dozen epochs. Tune it for other data.
+        squared error of the observed ratings as ``alpha / 2 (||W||^2 + ||V||^2)`` (Adam's
+        coupled weight decay; an explicit term for L-BFGS); see the Notes for the paper's
+        ``lambda`` and for how it scales with the data. The default was chosen for a 500-unit
+        I-AutoRec by the RMSE on 10% of MovieLens 100K ``u1.base``'s ratings held out
+        (``early_stopping=True``), never on a test fold: among {1e-3, 3e-3, 1e-2} with Adam,
+        3e-3 had the lowest validation RMSE (``benchmarks/bench_autorec.py --select``).
+        Tune it for other data, by validation.
 
     {engine_params_after_alpha}
 
@@ -104,7 +113,13 @@ class AutoRecRegressor(RegressorMixin, TorchEstimatorMixin, BaseEstimator):
     ||V||^2)``. Here the loss of a minibatch is the *mean* squared error over its observed
     ratings and ``alpha`` is Adam's coupled weight decay on ``W`` and ``V`` (not the biases),
     i.e. the gradient of ``alpha / 2 (||W||^2 + ||V||^2)``. The two objectives have the same
-    minimiser when ``alpha = lambda / |O|``, ``|O|`` the number of training ratings.
+    minimiser when ``alpha = lambda / |O|``, ``|O|`` the number of training ratings. Read as
+    a maximum a posteriori estimate (Gaussian noise, Gaussian prior on the weights), it is
+    ``lambda``, not ``alpha``, that stays the same as data grow: with more ratings a fixed
+    ``alpha`` regularises *more* than the paper's objective would, so the ``alpha`` chosen on
+    a small set should be scaled by ``|O_small| / |O_large|`` as a starting point for a larger
+    one, and then checked by validation (the weights per user also grow with the data, so
+    the scaling is a guide, not a law).
 
     **Early stopping** (``early_stopping=True``) holds out ``validation_fraction`` of the
     *ratings* (not whole rows): they are removed from the input and the training targets,
@@ -158,6 +173,7 @@ class AutoRecRegressor(RegressorMixin, TorchEstimatorMixin, BaseEstimator):
         "activation": [StrOptions(set(ACTIVATIONS))],
         "out_activation": [StrOptions(set(ACTIVATIONS))],
         "clip": ["boolean"],
+        "solver": [StrOptions({"adam", "lbfgs"})],
     }
 
     def __init__(
@@ -168,6 +184,7 @@ class AutoRecRegressor(RegressorMixin, TorchEstimatorMixin, BaseEstimator):
         activation="sigmoid",
         out_activation="identity",
         clip=True,
+        solver="adam",
         alpha=3e-3,
         learning_rate_init=1e-3,
         batch_size="auto",
@@ -186,6 +203,7 @@ class AutoRecRegressor(RegressorMixin, TorchEstimatorMixin, BaseEstimator):
         self.activation = activation
         self.out_activation = out_activation
         self.clip = clip
+        self.solver = solver
         self.alpha = alpha
         self.learning_rate_init = learning_rate_init
         self.batch_size = batch_size
@@ -274,10 +292,30 @@ class AutoRecRegressor(RegressorMixin, TorchEstimatorMixin, BaseEstimator):
                 bias.copy_(torch.as_tensor(means, dtype=torch.float32))
         return module
 
+    def _batch_size(self, n_samples):
+        if self.solver == "lbfgs" and self.batch_size == "auto":
+            # One batch: the line search then sees exactly the mean over all observed ratings.
+            return n_samples
+        return super()._batch_size(n_samples)
+
+    def _make_optimizer(self):
+        if self.solver == "adam":
+            return super()._make_optimizer()
+        # The paper's solver (Sedhain et al. 2015, section 2): full-batch L-BFGS. lr=1 is the
+        # natural step of a quasi-Newton method; the line search scales it.
+        return make_lbfgs(self.module_)
+
     def _loss(self, module, batch, training):
         x, target, mask = batch
         logits, _ = module(x)
-        return masked_squared_error(module._out_act(logits), target, mask)
+        loss = masked_squared_error(module._out_act(logits), target, mask)
+        if training and self.solver == "lbfgs" and self.alpha > 0:
+            # L-BFGS has no weight decay: add the penalty whose gradient Adam's coupled decay
+            # applies, alpha / 2 (||W||^2 + ||V||^2), so both solvers minimise one objective.
+            # The engine averages batch losses weighted by rows, so it is counted once.
+            weights = sum(p.square().sum() for p in module.parameters() if p.ndim >= 2)
+            loss = loss + 0.5 * self.alpha * weights
+        return loss
 
     def _validation_split(self, source, rng):
         """Hold out ``validation_fraction`` of the ratings (not of the rows)."""

@@ -9,7 +9,6 @@ from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
-import torch
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -18,13 +17,11 @@ from sklearn.base import (
 )
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from skae._engine import BatchSource, iter_batches
-from skae._estimator import TorchEstimatorMixin
+from skae._estimator import PREDICT_BATCH_SIZE, TorchEstimatorMixin
 from skae.metrics._ranking import make_ranking_scorer, mask_seen
 
 __all__ = ["BaseTopNRecommender", "BaseNeuralTopNRecommender"]
 
-_PREDICT_BATCH = 4096
 
 
 class BaseTopNRecommender(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -126,8 +123,8 @@ class BaseTopNRecommender(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         items = np.empty((X.shape[0], n), dtype=np.int64)
         scores = np.empty((X.shape[0], n), dtype=np.float32)
         # Row blocks bound the memory of the dense score matrix for many users.
-        for start in range(0, X.shape[0], _PREDICT_BATCH):
-            rows = slice(start, start + _PREDICT_BATCH)
+        for start in range(0, X.shape[0], PREDICT_BATCH_SIZE):
+            rows = slice(start, start + PREDICT_BATCH_SIZE)
             block = self._predict_scores(X[rows])
             if exclude_seen:
                 mask_seen(block, X[rows])
@@ -182,18 +179,6 @@ class BaseNeuralTopNRecommender(TorchEstimatorMixin, BaseTopNRecommender):
         self._engine_fit(self._training_arrays(X))
         self._n_features_out = self.n_components
         return self
-
-    def _predict_batches(self, X, fn, width):
-        """Apply ``fn(module, x)`` to ``X`` in large batches in eval mode; float32 output."""
-        module = self.module_
-        module.eval()
-        out = []
-        with torch.no_grad():
-            for (xb,) in iter_batches(BatchSource((X,), self.device_), _PREDICT_BATCH):
-                out.append(fn(module, xb).cpu().numpy())
-        if not out:
-            return np.empty((0, width), dtype=np.float32)
-        return np.concatenate(out).astype(np.float32, copy=False)
 
     def _transform(self, X):
         return self._predict_batches(X, self._encode, self.n_components)

@@ -14,7 +14,14 @@ from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.svm import SVC
 
-from skae import Autoencoder, NonFiniteLossError
+from skae import (
+    Autoencoder,
+    ContractiveAutoencoder,
+    DenoisingAutoencoder,
+    NonFiniteLossError,
+    SparseAutoencoder,
+    StackedAutoencoder,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -132,7 +139,7 @@ def test_scores_and_components(digits):
     assert ae.score(X) == pytest.approx(s.mean())
     assert ae.components_.shape == (4, 64)
     with pytest.raises(AttributeError, match="single-layer"):
-        small_ae().fit(X).components_
+        _ = small_ae().fit(X).components_
 
 
 def test_cross_entropy_and_tied_deep(digits):
@@ -257,3 +264,37 @@ def test_read_only_input_is_not_modified(digits):
     X.setflags(write=False)
     small_ae().fit(X).transform(X)
     assert not X.flags.writeable
+
+
+@pytest.mark.parametrize("cls", [
+    Autoencoder, SparseAutoencoder, DenoisingAutoencoder, ContractiveAutoencoder,
+    StackedAutoencoder,
+])
+def test_linear_code_on_sigmoid_hidden_units_is_unbounded(digits, cls):
+    # Hinton & Salakhutdinov (2006): logistic hidden units, linear code units. The sigmoid
+    # hidden layer keeps its range; only the code leaves [0, 1].
+    X, _ = digits
+    kw = dict(n_components=8, hidden_layer_sizes=(16,), activation="sigmoid", max_iter=3,
+              random_state=0)
+    linear = cls(code_activation="identity", **kw).fit(X)
+    H = linear.transform(X)
+    assert H.min() < 0 or H.max() > 1
+    hidden = torch.sigmoid(linear.module_.encoder_layers[0](
+        linear.module_.center(torch.tensor(X, dtype=torch.float32))))
+    assert 0 <= hidden.min() and hidden.max() <= 1
+    bounded = cls(code_activation="same", **kw).fit(X).transform(X)
+    assert 0 <= bounded.min() and bounded.max() <= 1
+
+
+def test_same_code_activation_is_activation(digits):
+    X, _ = digits
+    same = small_ae(activation="tanh", code_activation="same").fit(X)
+    explicit = small_ae(activation="tanh", code_activation="tanh").fit(X)
+    np.testing.assert_array_equal(same.transform(X), explicit.transform(X))
+    assert same.module_.code_activation == "tanh"
+
+
+def test_invalid_code_activation(digits):
+    X, _ = digits
+    with pytest.raises(ValueError, match="'code_activation' parameter"):
+        small_ae(code_activation="softsign").fit(X)

@@ -41,6 +41,19 @@ def test_closed_form_agrees_with_exact_jacobian_on_fitted_sigmoid_layer(digits):
     torch.testing.assert_close(penalty, cae.contraction_weight * exact, rtol=1e-5, atol=1e-7)
 
 
+def test_closed_form_uses_the_code_activation(digits):
+    # A single-layer encoder's only activation is the code's: with activation="sigmoid" and
+    # code_activation="tanh" the penalty must use tanh's derivative.
+    X, _ = digits
+    cae = ContractiveAutoencoder(n_components=6, activation="sigmoid", code_activation="tanh",
+                                 max_iter=3, random_state=0).fit(X)
+    x = torch.tensor(X[:100], dtype=torch.float32)
+    _, aux = cae.module_(x)
+    exact = jacobian_frobenius_sq(cae.module_.encode, x).mean()
+    torch.testing.assert_close(cae._penalty(cae.module_, x, aux),
+                               cae.contraction_weight * exact, rtol=1e-5, atol=1e-7)
+
+
 def test_deep_encoder_uses_exact_jacobian(digits):
     X, _ = digits
     X = X[:300]

@@ -52,10 +52,24 @@ def test_objective_includes_the_penalty(digits):
     assert sparse.loss_curve_[-1] > -sparse.score(X)
 
 
-def test_kl_needs_sigmoid_codes(digits):
+@pytest.mark.parametrize("activation,code_activation", [
+    ("relu", "same"), ("sigmoid", "identity"), ("sigmoid", "relu"),
+])
+def test_kl_needs_sigmoid_codes(digits, activation, code_activation):
     X, _ = digits
     with pytest.raises(ValueError, match="sparsity='kl' needs codes in \\(0, 1\\)"):
-        SparseAutoencoder(sparsity="kl", activation="relu", max_iter=1).fit(X)
+        SparseAutoencoder(sparsity="kl", activation=activation, code_activation=code_activation,
+                          max_iter=1).fit(X)
+
+
+def test_kl_checks_the_code_layer_not_the_hidden_layers(digits):
+    # ReLU hidden units under a sigmoid code: the KL penalty is defined on the code.
+    X, _ = digits
+    sae = SparseAutoencoder(n_components=8, hidden_layer_sizes=(16,), sparsity="kl",
+                            activation="relu", code_activation="sigmoid", max_iter=2,
+                            random_state=0).fit(X)
+    H = sae.transform(X)
+    assert 0 < H.min() and H.max() < 1
 
 
 @pytest.mark.parametrize("params,match", [

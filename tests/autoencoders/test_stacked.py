@@ -62,6 +62,21 @@ def test_tied_weights_and_sparse_input(digits, template):
     assert all(e.tied_weights for e in sae.estimators_)
 
 
+def test_code_activation_goes_to_the_top_level(digits):
+    # Hinton & Salakhutdinov (2006): logistic hidden layers, a linear code layer; the greedy
+    # phase trains each level with the activation it will have in the deep network.
+    X, _ = digits
+    sae = StackedAutoencoder(n_components=4, hidden_layer_sizes=(16, 8), activation="sigmoid",
+                             code_activation="identity", max_iter=2, random_state=0,
+                             pretrain_estimator=DenoisingAutoencoder(max_iter=2)).fit(X)
+    assert [e.code_activation for e in sae.estimators_] == ["sigmoid", "sigmoid", "identity"]
+    assert [e.activation for e in sae.estimators_] == ["sigmoid"] * 3
+    encoder = sae.export_encoder()
+    assert [type(m).__name__ for m in encoder][2::2] == ["Sigmoid", "Sigmoid", "Identity"]
+    H = sae.transform(X)
+    assert H.min() < 0 or H.max() > 1
+
+
 def test_export_encoder_is_a_standalone_copy(digits):
     X, _ = digits
     sae = StackedAutoencoder(n_components=4, hidden_layer_sizes=(16,), max_iter=3,

@@ -245,6 +245,43 @@ def test_early_stopping_holds_out_ratings_not_rows(ratings):
         AutoRecRegressor(early_stopping=True, validation_fraction=0.1).fit([[1, 1]], [3.0])
 
 
+def test_early_stopping_start_values_see_training_ratings_only(ratings, monkeypatch):
+    """The output biases start at column means of the training part, never of held-out ratings."""
+    X, y, _ = ratings
+    seen = []
+    build = AutoRecRegressor._build_module
+
+    def spy(self, source, generator):
+        module = build(self, source, generator)
+        seen.append((source.arrays[2].nnz, module.decoder_linear(0)[1].detach().clone()))
+        return module
+
+    monkeypatch.setattr(AutoRecRegressor, "_build_module", spy)
+    AutoRecRegressor(**{**FAST, "max_iter": 1, "early_stopping": True}).fit(X, y)
+    n_train, bias = seen[0]
+    assert n_train == len(y) - round(0.1 * len(y))
+    AutoRecRegressor(**{**FAST, "max_iter": 1}).fit(X, y)
+    assert seen[1][0] == len(y)
+    assert not torch.equal(bias, seen[1][1])  # the held-out ratings changed some column means
+
+
+@pytest.mark.parametrize("alpha", [0.0, 1e-2])
+def test_lbfgs_solver_learns_and_lowers_the_penalised_objective(alpha, ratings):
+    X, y, full = ratings
+    params = {**FAST, "max_iter": 5, "alpha": alpha}
+    lbfgs = AutoRecRegressor(solver="lbfgs", **params).fit(X, y)
+    adam = AutoRecRegressor(solver="adam", **params).fit(X, y)
+    # Both solvers minimise the same objective (mean squared error on observed ratings plus
+    # alpha / 2 ||W||^2); five full-batch L-BFGS steps reach a lower value than five Adam epochs.
+    assert lbfgs.loss_curve_[-1] < adam.loss_curve_[-1]
+    assert np.all(np.diff(lbfgs.loss_curve_) <= 1e-6)  # a line-search method never goes up
+    weights = sum(float(p.detach().square().sum()) for p in lbfgs.module_.parameters()
+                  if p.ndim >= 2)
+    rmse = np.sqrt(np.mean((lbfgs.predict(X) - y) ** 2))
+    assert lbfgs.loss_curve_[-1] >= 0.5 * alpha * weights
+    assert rmse < np.std(y)
+
+
 def test_warm_start_continues_and_rejects_new_ids(ratings):
     X, y, _ = ratings
     model = AutoRecRegressor(**{**FAST, "max_iter": 3, "warm_start": True}).fit(X, y)

@@ -1,0 +1,100 @@
+"""The training engine: full-batch L-BFGS through the one loop, NaN restore, early stopping."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from skae._engine import (
+    BatchSource,
+    History,
+    NonFiniteLossError,
+    evaluate,
+    fit_loop,
+    make_adam,
+    make_lbfgs,
+)
+
+
+def _mse(module, batch, training):
+    x, y = batch
+    return (module(x) - y).square().mean()
+
+
+@pytest.fixture
+def regression():
+    """A tiny least-squares problem (convex in the weights of a linear layer)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 5)).astype(np.float32)
+    y = (X @ rng.normal(size=(5, 1)) + 0.1 * rng.normal(size=(200, 1))).astype(np.float32)
+    return BatchSource((X, y), "cpu")
+
+
+def _linear():
+    torch.manual_seed(0)
+    return nn.Linear(5, 1)
+
+
+def test_lbfgs_reaches_a_lower_loss_than_adam_on_a_convex_problem(regression):
+    n_epochs = 5
+    adam_net, lbfgs_net = _linear(), _linear()
+    fit_loop(adam_net, make_adam(adam_net, 1e-2), _mse, regression, history=History(),
+             max_iter=n_epochs, batch_size=50, generator=torch.Generator().manual_seed(0))
+    history = History()
+    fit_loop(lbfgs_net, make_lbfgs(lbfgs_net), _mse, regression, history=history,
+             max_iter=n_epochs, batch_size=50)
+    adam_loss, lbfgs_loss = evaluate(adam_net, _mse, regression), evaluate(lbfgs_net, _mse, regression)
+    # The exact least-squares optimum, for reference: L-BFGS must reach it, Adam is far off.
+    X, y = (a.double() for a in regression.arrays)
+    Xb = torch.cat([X, torch.ones(len(X), 1, dtype=X.dtype)], 1)
+    optimum = float((Xb @ torch.linalg.lstsq(Xb, y).solution - y).square().mean())
+    assert lbfgs_loss < adam_loss
+    assert lbfgs_loss == pytest.approx(optimum, rel=1e-3)
+    assert adam_loss > 1.5 * optimum
+    # The recorded loss of an epoch is the loss at the weights the epoch ended with.
+    assert history.loss_curve[-1] == pytest.approx(lbfgs_loss, rel=1e-5)
+    assert len(history.loss_curve) <= n_epochs
+
+
+def test_lbfgs_full_batch_loss_accumulates_minibatches(regression):
+    """Batch size only bounds memory: the full-batch objective and the step do not change."""
+    nets = [_linear(), _linear()]
+    for net, batch_size in zip(nets, (7, 200), strict=True):
+        fit_loop(net, make_lbfgs(net), _mse, regression, history=History(), max_iter=1,
+                 batch_size=batch_size)
+    for a, b in zip(nets[0].parameters(), nets[1].parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_non_finite_loss_restores_the_last_finite_weights(regression, solver):
+    net = _linear()
+    optimizer = make_adam(net, 1e-2) if solver == "adam" else make_lbfgs(net)
+    history = History()
+    fit_loop(net, optimizer, _mse, regression, history=history, max_iter=2, batch_size=50)
+    good = {k: v.clone() for k, v in net.state_dict().items()}
+    calls = {"n": 0}
+
+    def exploding(module, batch, training):
+        calls["n"] += 1
+        loss = _mse(module, batch, training)
+        return loss * math.nan if calls["n"] > 1 else loss
+
+    with pytest.raises(NonFiniteLossError, match="epoch 3"):
+        fit_loop(net, optimizer, exploding, regression, history=history, max_iter=5,
+                 batch_size=50)
+    for k, v in net.state_dict().items():
+        torch.testing.assert_close(v, good[k])
+    assert len(history.loss_curve) == 2
+
+
+def test_lbfgs_early_stopping_restores_the_best_validation_weights(regression):
+    train, validation = regression.subset(np.arange(150)), regression.subset(np.arange(150, 200))
+    net = _linear()
+    history = History(validation_loss_curve=[])
+    fit_loop(net, make_lbfgs(net), _mse, train, history=history, max_iter=6, batch_size=150,
+             validation=validation, n_iter_no_change=2)
+    assert len(history.validation_loss_curve) == len(history.loss_curve) >= 1
+    assert evaluate(net, _mse, validation) == pytest.approx(min(history.validation_loss_curve))
