@@ -45,7 +45,8 @@ def test_lbfgs_reaches_a_lower_loss_than_adam_on_a_convex_problem(regression):
     history = History()
     fit_loop(lbfgs_net, make_lbfgs(lbfgs_net), _mse, regression, history=history,
              max_iter=n_epochs, batch_size=50)
-    adam_loss, lbfgs_loss = evaluate(adam_net, _mse, regression), evaluate(lbfgs_net, _mse, regression)
+    adam_loss = evaluate(adam_net, _mse, regression)
+    lbfgs_loss = evaluate(lbfgs_net, _mse, regression)
     # The exact least-squares optimum, for reference: L-BFGS must reach it, Adam is far off.
     X, y = (a.double() for a in regression.arrays)
     Xb = torch.cat([X, torch.ones(len(X), 1, dtype=X.dtype)], 1)
