@@ -5,19 +5,24 @@ import os
 import pytest
 
 
-def data_home_or_skip(relative):
-    """Path of ``relative`` in the data home; fail when SKAE_DATA is set but the file is absent.
+def data_home_or_skip(*relpaths):
+    """The data home, if every file ``relpaths`` names is in it; else fail or skip.
 
-    CI points SKAE_DATA at the shared data, so there a missing file is an error, not a skip.
+    Where ``SKAE_DATA`` is set (as in CI) a missing file is a configuration error and the
+    test FAILS, so a broken data home cannot turn the suite green. Without it the default
+    ``~/skae_data`` is optional and a missing file skips the test, saying which file.
     """
-    from skae.datasets import get_data_home
+    from skae.datasets import DATA_HOME_ENV, get_data_home
 
-    path = get_data_home() / relative
-    if path.exists():
-        return path
-    if os.environ.get("SKAE_DATA"):
-        pytest.fail(f"SKAE_DATA is set but {path} does not exist.")
-    pytest.skip(f"{path} not found; set SKAE_DATA to a data home that has it.")
+    home = get_data_home()
+    missing = [str(home / rel) for rel in relpaths if not (home / rel).is_file()]
+    if not missing:
+        return home
+    if os.environ.get(DATA_HOME_ENV):
+        pytest.fail(f"{DATA_HOME_ENV}={os.environ[DATA_HOME_ENV]} is set but these data files "
+                    f"are missing: {', '.join(missing)}.", pytrace=False)
+    pytest.skip(f"real data not available: {', '.join(missing)} missing and {DATA_HOME_ENV} "
+                "is not set")
 
 
 @pytest.fixture(scope="session")
