@@ -43,8 +43,20 @@ alpha : float, default=0.0
         L2 penalty on the weight matrices (not the biases), added to the mean loss of a
         minibatch as ``alpha / 2 * ||W||^2`` (Adam's coupled weight decay).
 
+    learning_rate : {"constant", "adaptive", "cosine"}, default="constant"
+        Schedule of Adam's step size over the epochs of a :meth:`fit` call, which starts at
+        ``learning_rate_init``. ``"constant"`` keeps it. ``"adaptive"`` follows scikit-learn's
+        MLP: when the monitored loss has not improved by ``tol`` for ``n_iter_no_change``
+        epochs, the step size is divided by 5 instead of stopping, and training stops only
+        once it is below 1e-6 (:meth:`partial_fit` carries the reduced step size over).
+        ``"cosine"`` anneals it from ``learning_rate_init`` towards 0 over ``max_iter``
+        epochs, ``lr_t = learning_rate_init * (1 + cos(pi t / max_iter)) / 2`` (Loshchilov &
+        Hutter, ICLR 2017); each :meth:`fit` restarts it (with ``warm_start``, SGDR's warm
+        restart) and :meth:`partial_fit` trains at ``learning_rate_init``.
+
     learning_rate_init : float, default=1e-3
-        Adam's step size.
+        Adam's step size at the start of :meth:`fit` (the step size of :meth:`partial_fit`,
+        except with ``learning_rate="adaptive"``).
 
     batch_size : int or "auto", default="auto"
         Minibatch size; ``"auto"`` is ``min(200, n_samples)``. A value larger than the number

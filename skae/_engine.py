@@ -27,7 +27,16 @@ __all__ = [
     "make_adam",
     "make_lbfgs",
     "resolve_device",
+    "SCHEDULES",
 ]
+
+# Learning-rate schedules of :func:`fit_loop` (the ``learning_rate`` parameter of estimators).
+SCHEDULES = ("constant", "adaptive", "cosine")
+
+# "adaptive" divides the step size by this factor on a plateau and stops below _ADAPTIVE_MIN_LR,
+# as scikit-learn's MLP does with ``learning_rate="adaptive"``.
+_ADAPTIVE_FACTOR = 5.0
+_ADAPTIVE_MIN_LR = 1e-6
 
 
 # Dense data up to this size is permuted as a whole once per epoch (see iter_batches).
@@ -247,23 +256,50 @@ def evaluate(module, loss_fn, source, batch_size=4096):
     return float(total) / len(source)
 
 
+def _set_lr(optimizer, lr):
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+
+
 def fit_loop(module, optimizer, loss_fn, source, *, history, max_iter, batch_size,
              generator=None, validation=None, tol=1e-4, n_iter_no_change=10,
-             verbose=False, desc=None):
+             learning_rate=None, schedule="constant", verbose=False, desc=None):
     """Train ``module`` for at most ``max_iter`` epochs; return True if it converged.
 
     Convergence follows scikit-learn's MLP: the monitored loss (validation loss when a
     ``validation`` source is given, else the training loss) failed to improve by ``tol`` for
     ``n_iter_no_change`` consecutive epochs. With validation the best weights are restored.
 
+    ``learning_rate`` (when not None) is the optimizer's step size at the start of this call;
+    None keeps the step size the optimizer has (an adaptive rate carried over by
+    ``partial_fit``). ``schedule`` then changes it between epochs:
+
+    - ``"constant"``: unchanged.
+    - ``"adaptive"``: scikit-learn MLP's rule. Instead of stopping on a plateau the step size
+      is divided by 5 and the no-improvement count reset; training converges only when the
+      step size is already below 1e-6.
+    - ``"cosine"``: ``learning_rate * (1 + cos(pi * t / max_iter)) / 2`` in epoch ``t = 0 ..
+      max_iter - 1`` of this call, cosine annealing without restarts (Loshchilov & Hutter,
+      "SGDR", ICLR 2017). A further call (warm start) restarts it: SGDR's warm restart.
+
     With a closure-based optimizer (``torch.optim.LBFGS``, see :func:`make_lbfgs`) an epoch
-    is one full-batch ``step`` (:func:`_run_full_batch_epoch`); otherwise one pass of
-    minibatch steps over shuffled data.
+    is one full-batch ``step`` (:func:`_run_full_batch_epoch`) and the step size and schedule
+    are left alone (its line search chooses the step); otherwise one pass of minibatch steps
+    over shuffled data.
     """
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}.")
     full_batch = isinstance(optimizer, torch.optim.LBFGS)
+    if full_batch:
+        learning_rate, schedule = None, "constant"
+    if learning_rate is not None:
+        _set_lr(optimizer, learning_rate)
+    base_lr = optimizer.param_groups[0]["lr"]
     best_state, converged = None, False
     epochs = tqdm(range(max_iter), disable=not verbose, desc=desc, unit="epoch", leave=False)
-    for _ in epochs:
+    for epoch in epochs:
+        if schedule == "cosine":
+            _set_lr(optimizer, base_lr * 0.5 * (1 + math.cos(math.pi * epoch / max_iter)))
         snapshot = (_clone(module.state_dict()), _clone(optimizer.state_dict()))
         if full_batch:
             loss = _run_full_batch_epoch(module, optimizer, loss_fn, source, batch_size)
@@ -291,10 +327,17 @@ def fit_loop(module, optimizer, loss_fn, source, *, history, max_iter, batch_siz
             if validation is not None:
                 best_state = _clone(module.state_dict())
         postfix = {"loss": f"{loss:.5g}"}
+        if schedule != "constant":
+            postfix["lr"] = f"{optimizer.param_groups[0]['lr']:.3g}"
         if validation is not None:
             postfix["val_loss"] = f"{monitored:.5g}"
         epochs.set_postfix(postfix)
         if history.no_improvement_count >= n_iter_no_change:
+            lr = optimizer.param_groups[0]["lr"]
+            if schedule == "adaptive" and lr > _ADAPTIVE_MIN_LR:
+                _set_lr(optimizer, lr / _ADAPTIVE_FACTOR)
+                history.no_improvement_count = 0
+                continue
             converged = True
             break
     epochs.close()

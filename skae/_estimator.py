@@ -18,7 +18,15 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
-from skae._engine import BatchSource, History, fit_loop, iter_batches, make_adam, resolve_device
+from skae._engine import (
+    SCHEDULES,
+    BatchSource,
+    History,
+    fit_loop,
+    iter_batches,
+    make_adam,
+    resolve_device,
+)
 
 __all__ = [
     "ENGINE_PARAMETER_CONSTRAINTS",
@@ -33,6 +41,7 @@ PREDICT_BATCH_SIZE = 4096
 
 ENGINE_PARAMETER_CONSTRAINTS = {
     "alpha": [Interval(Real, 0, None, closed="left")],
+    "learning_rate": [StrOptions(set(SCHEDULES))],
     "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
     "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
     "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -136,6 +145,11 @@ class TorchEstimatorMixin:
                     validation=validation,
                     tol=self.tol,
                     n_iter_no_change=self.n_iter_no_change,
+                    # partial_fit carries an adaptive step size over; everything else starts
+                    # from learning_rate_init (as scikit-learn's MLP does).
+                    learning_rate=(None if incremental and self.learning_rate == "adaptive"
+                                   else self.learning_rate_init),
+                    schedule=self.learning_rate,
                     verbose=self.verbose,
                     desc=type(self).__name__,
                 )

@@ -99,3 +99,53 @@ def test_lbfgs_early_stopping_restores_the_best_validation_weights(regression):
              validation=validation, n_iter_no_change=2)
     assert len(history.validation_loss_curve) == len(history.loss_curve) >= 1
     assert evaluate(net, _mse, validation) == pytest.approx(min(history.validation_loss_curve))
+
+
+def test_cosine_schedule_anneals_the_step_size_over_max_iter(regression):
+    net = _linear()
+    optimizer = make_adam(net, 1.0)
+    seen = []
+
+    def loss(module, batch, training):
+        seen.append(optimizer.param_groups[0]["lr"])
+        return _mse(module, batch, training)
+
+    n_epochs, lr0 = 8, 0.05
+    fit_loop(net, optimizer, loss, regression, history=History(), max_iter=n_epochs,
+             batch_size=200, tol=0, learning_rate=lr0, schedule="cosine")
+    expected = [lr0 * (1 + math.cos(math.pi * t / n_epochs)) / 2 for t in range(n_epochs)]
+    assert seen == pytest.approx(expected)  # one batch per epoch: one entry per epoch
+    assert seen[0] == lr0 and seen[-1] < 0.04 * lr0
+
+
+def test_adaptive_schedule_divides_the_step_size_on_plateaus(regression):
+    net = _linear()
+    optimizer = make_adam(net, 1.0)
+    history = History()
+    # tol larger than any improvement: every epoch after the first is a plateau epoch.
+    converged = fit_loop(net, optimizer, _mse, regression, history=history, max_iter=100,
+                         batch_size=50, tol=1e9, n_iter_no_change=2, learning_rate=1e-3,
+                         schedule="adaptive")
+    # 1e-3 -> 2e-4 -> 4e-5 -> 8e-6 -> 1.6e-6 -> 3.2e-7 (<= 1e-6: stop), two epochs each.
+    assert converged
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(3.2e-7)
+    assert len(history.loss_curve) == 1 + 6 * 2
+    constant = History()
+    fit_loop(_linear(), make_adam(_linear(), 1e-3), _mse, regression, history=constant,
+             max_iter=100, batch_size=50, tol=1e9, n_iter_no_change=2)
+    assert len(constant.loss_curve) == 1 + 2
+
+
+def test_lbfgs_ignores_the_schedule(regression):
+    net = _linear()
+    optimizer = make_lbfgs(net)
+    fit_loop(net, optimizer, _mse, regression, history=History(), max_iter=3, batch_size=200,
+             learning_rate=1e-3, schedule="cosine")
+    assert optimizer.param_groups[0]["lr"] == 1.0
+
+
+def test_unknown_schedule_is_rejected(regression):
+    net = _linear()
+    with pytest.raises(ValueError, match="schedule must be one of"):
+        fit_loop(net, make_adam(net, 1e-3), _mse, regression, history=History(), max_iter=1,
+                 batch_size=50, schedule="step")

@@ -80,6 +80,7 @@ class Autoencoder(BaseAutoencoder):
         tied_weights=False,
         loss="squared",
         alpha=0.0,
+        learning_rate="constant",
         learning_rate_init=1e-3,
         batch_size="auto",
         max_iter=200,
@@ -100,6 +101,7 @@ class Autoencoder(BaseAutoencoder):
         self.tied_weights = tied_weights
         self.loss = loss
         self.alpha = alpha
+        self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
         self.batch_size = batch_size
         self.max_iter = max_iter

@@ -145,6 +145,7 @@ class StackedAutoencoder(Autoencoder):
         pretrain="greedy",
         pretrain_estimator=None,
         alpha=0.0,
+        learning_rate="constant",
         learning_rate_init=1e-3,
         batch_size="auto",
         max_iter=200,
@@ -166,6 +167,7 @@ class StackedAutoencoder(Autoencoder):
             tied_weights=tied_weights,
             loss=loss,
             alpha=alpha,
+            learning_rate=learning_rate,
             learning_rate_init=learning_rate_init,
             batch_size=batch_size,
             max_iter=max_iter,
@@ -185,7 +187,8 @@ class StackedAutoencoder(Autoencoder):
         if self.pretrain_estimator is not None:
             return clone(self.pretrain_estimator)
         return Autoencoder(
-            alpha=self.alpha, learning_rate_init=self.learning_rate_init,
+            alpha=self.alpha, learning_rate=self.learning_rate,
+            learning_rate_init=self.learning_rate_init,
             batch_size=self.batch_size, max_iter=self.max_iter, tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
         )

@@ -139,6 +139,7 @@ class VariationalAutoencoder(BaseAutoencoder):
         beta=1.0,
         n_importance=1,
         alpha=0.0,
+        learning_rate="constant",
         learning_rate_init=1e-3,
         batch_size="auto",
         max_iter=200,
@@ -158,6 +159,7 @@ class VariationalAutoencoder(BaseAutoencoder):
         self.beta = beta
         self.n_importance = n_importance
         self.alpha = alpha
+        self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
         self.batch_size = batch_size
         self.max_iter = max_iter

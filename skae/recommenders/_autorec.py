@@ -56,7 +56,7 @@ class AutoRecRegressor(RegressorMixin, TorchEstimatorMixin, BaseEstimator):
         paper's full-batch L-BFGS (strong-Wolfe line search, 20 iterations per epoch, history
         of 10); with ``batch_size="auto"`` the whole matrix is one batch (a larger
         ``batch_size`` only bounds memory: gradients are accumulated over minibatches), and
-        ``learning_rate_init`` is not used.
+        ``learning_rate`` and ``learning_rate_init`` are not used.
 
     alpha : float, default=3e-3
         L2 penalty on the weight matrices ``W`` and ``V`` (not the biases), added to the mean
@@ -186,6 +186,7 @@ class AutoRecRegressor(RegressorMixin, TorchEstimatorMixin, BaseEstimator):
         clip=True,
         solver="adam",
         alpha=3e-3,
+        learning_rate="constant",
         learning_rate_init=1e-3,
         batch_size="auto",
         max_iter=200,
@@ -205,6 +206,7 @@ class AutoRecRegressor(RegressorMixin, TorchEstimatorMixin, BaseEstimator):
         self.clip = clip
         self.solver = solver
         self.alpha = alpha
+        self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
         self.batch_size = batch_size
         self.max_iter = max_iter

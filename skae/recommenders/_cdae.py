@@ -92,6 +92,7 @@ class CDAE(BaseNeuralTopNRecommender):
         corruption=0.2,
         activation="sigmoid",
         alpha=0.0,
+        learning_rate="constant",
         learning_rate_init=1e-3,
         batch_size="auto",
         max_iter=200,
@@ -108,6 +109,7 @@ class CDAE(BaseNeuralTopNRecommender):
         self.corruption = corruption
         self.activation = activation
         self.alpha = alpha
+        self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
         self.batch_size = batch_size
         self.max_iter = max_iter

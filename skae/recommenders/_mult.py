@@ -149,6 +149,7 @@ class MultDAE(_BaseMult):
         activation="tanh",
         dropout=0.5,
         alpha=0.0,
+        learning_rate="constant",
         learning_rate_init=1e-3,
         batch_size="auto",
         max_iter=200,
@@ -166,6 +167,7 @@ class MultDAE(_BaseMult):
         self.activation = activation
         self.dropout = dropout
         self.alpha = alpha
+        self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
         self.batch_size = batch_size
         self.max_iter = max_iter
@@ -268,6 +270,7 @@ class MultVAE(_BaseMult):
         beta_cap=0.2,
         anneal_steps="auto",
         alpha=0.0,
+        learning_rate="constant",
         learning_rate_init=1e-3,
         batch_size="auto",
         max_iter=200,
@@ -287,6 +290,7 @@ class MultVAE(_BaseMult):
         self.beta_cap = beta_cap
         self.anneal_steps = anneal_steps
         self.alpha = alpha
+        self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
         self.batch_size = batch_size
         self.max_iter = max_iter

@@ -177,6 +177,30 @@ def test_warm_start_and_partial_fit(digits):
     assert inc.n_iter_ == 3
 
 
+
+def _lr(model):
+    return model._optimizer.param_groups[0]["lr"]
+
+
+def test_learning_rate_schedules(digits):
+    X, _ = digits
+    # cosine: the last of 5 epochs runs at lr0 * (1 + cos(4 pi / 5)) / 2; the next fit
+    # (warm start) restarts from learning_rate_init, here a new one.
+    ae = small_ae(learning_rate="cosine", learning_rate_init=1e-2, max_iter=5, tol=0).fit(X)
+    assert _lr(ae) == pytest.approx(1e-2 * (1 + np.cos(4 * np.pi / 5)) / 2)
+    ae.set_params(warm_start=True, learning_rate="constant", learning_rate_init=3e-3).fit(X)
+    assert _lr(ae) == 3e-3 and ae.n_iter_ == 10
+    # adaptive: plateaus divide the step size by 5 instead of stopping; partial_fit keeps
+    # the reduced step size, a new fit starts again from learning_rate_init.
+    ada = small_ae(learning_rate="adaptive", tol=1e9, n_iter_no_change=1, max_iter=3).fit(X)
+    assert _lr(ada) == pytest.approx(1e-3 / 25) and ada.n_iter_ == 3
+    ada.partial_fit(X)
+    assert _lr(ada) == pytest.approx(1e-3 / 125)
+    ada.fit(X)
+    assert _lr(ada) == pytest.approx(1e-3 / 25)
+    with pytest.raises(ValueError, match="learning_rate"):
+        small_ae(learning_rate="invscaling").fit(X)
+
 def test_batch_size_larger_than_data_is_full_batch(digits):
     X, _ = digits
     a = small_ae(batch_size=10_000).fit(X[:50])
