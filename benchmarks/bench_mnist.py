@@ -13,9 +13,9 @@ the paper's code units are linear too), 3 epochs of greedy pretraining per level
 fine-tuning epochs of Adam at batch 128 with a cosine-annealed step size
 (``learning_rate="cosine"``) and an L2 penalty ``alpha=1e-5``. Without the penalty this
 network overfits the training images (error 2.9 on them against 3.9 on test images after 20
-epochs), and without annealing the minibatch noise keeps it from settling. ``alpha`` was
-chosen with ``--select``, which fits on 50,000 training images and measures the error on the
-other 10,000: never on the test images.
+epochs at a constant step size), and without annealing the minibatch noise keeps it from
+settling. ``alpha`` was chosen with ``--select``, which fits on 50,000 training images and
+measures the error on the other 10,000: never on the test images.
 
 Part 2: test accuracy of a linear classifier (multinomial logistic regression) on the codes of
 each skae variant, against the raw pixels and PCA codes of the same size.
