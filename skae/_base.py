@@ -199,7 +199,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEs
 
         Returns
         -------
-        X_original : ndarray of shape (n_samples, n_features_in_), dtype float32
+        X_original : ndarray of shape (n_samples, ``n_features_in_``), dtype float32
         """
         check_is_fitted(self)
         X = self._check_codes(X)
@@ -266,7 +266,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEs
 
     @property
     def components_(self):
-        """Encoder weights ``W`` (n_components, n_features_in_) of a single-layer encoder."""
+        """Encoder weights ``W``, (n_components, ``n_features_in_``), of a one-layer encoder."""
         layers = self.module_.encoder_layers
         if len(layers) != 1:
             raise AttributeError(

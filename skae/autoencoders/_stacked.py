@@ -95,7 +95,7 @@ class StackedAutoencoder(Autoencoder):
         The fitted one-layer autoencoders of the greedy phase, from the input upwards; empty
         when ``pretrain=None``.
 
-    mean_ : ndarray of shape (n_features_in_,)
+    mean_ : ndarray of shape (``n_features_in_``,)
         Per-feature training mean subtracted before encoding.
 
     See Also

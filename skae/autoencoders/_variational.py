@@ -75,7 +75,7 @@ class VariationalAutoencoder(BaseAutoencoder):
     ----------
     {engine_attributes}
 
-    mean_ : ndarray of shape (n_features_in_,)
+    mean_ : ndarray of shape (``n_features_in_``,)
         Per-feature mean of the training data of the first fit, subtracted before encoding.
 
     See Also
@@ -315,7 +315,7 @@ class VariationalAutoencoder(BaseAutoencoder):
 
         Returns
         -------
-        X : ndarray of shape (n_samples, n_features_in_), dtype float32
+        X : ndarray of shape (n_samples, ``n_features_in_``), dtype float32
             The decoder's mean ``E[x|z]`` of each draw (pixel probabilities for a Bernoulli
             likelihood, in [0, 1]), as generated images of a VAE are usually shown.
         """

@@ -73,7 +73,7 @@ class EASE(BaseTopNRecommender):
     n_features_in_ : int
         Number of items seen during :meth:`fit`.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Names of the items seen during :meth:`fit`, when ``X`` has string column names.
 
     See Also
