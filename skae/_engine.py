@@ -263,7 +263,8 @@ def _set_lr(optimizer, lr):
 
 def fit_loop(module, optimizer, loss_fn, source, *, history, max_iter, batch_size,
              generator=None, validation=None, tol=1e-4, n_iter_no_change=10,
-             learning_rate=None, schedule="constant", verbose=False, desc=None):
+             learning_rate=None, schedule="constant", loss_comparable=None, verbose=False,
+             desc=None):
     """Train ``module`` for at most ``max_iter`` epochs; return True if it converged.
 
     Convergence follows scikit-learn's MLP: the monitored loss (validation loss when a
@@ -282,6 +283,12 @@ def fit_loop(module, optimizer, loss_fn, source, *, history, max_iter, batch_siz
       max_iter - 1`` of this call, cosine annealing without restarts (Loshchilov & Hutter,
       "SGDR", ICLR 2017). A further call (warm start) restarts it: SGDR's warm restart.
 
+    ``loss_comparable`` (a callable, or None for always) is asked before each epoch whether
+    the objective of that epoch is the final one. When it is not (an objective that changes by
+    design, such as a KL weight being annealed) the epoch's training loss is not checked for
+    a plateau: the no-improvement count stays at 0 and ``best_loss`` follows the latest loss.
+    A validation loss is always checked (the estimator computes it at a fixed objective).
+
     With a closure-based optimizer (``torch.optim.LBFGS``, see :func:`make_lbfgs`) an epoch
     is one full-batch ``step`` (:func:`_run_full_batch_epoch`) and the step size and schedule
     are left alone (its line search chooses the step); otherwise one pass of minibatch steps
@@ -298,6 +305,7 @@ def fit_loop(module, optimizer, loss_fn, source, *, history, max_iter, batch_siz
     best_state, converged = None, False
     epochs = tqdm(range(max_iter), disable=not verbose, desc=desc, unit="epoch", leave=False)
     for epoch in epochs:
+        comparable = validation is not None or loss_comparable is None or loss_comparable()
         if schedule == "cosine":
             _set_lr(optimizer, base_lr * 0.5 * (1 + math.cos(math.pi * epoch / max_iter)))
         snapshot = (_clone(module.state_dict()), _clone(optimizer.state_dict()))
@@ -318,7 +326,9 @@ def fit_loop(module, optimizer, loss_fn, source, *, history, max_iter, batch_siz
         if validation is not None:
             monitored = evaluate(module, loss_fn, validation)
             history.validation_loss_curve.append(monitored)
-        if monitored > history.best_loss - tol:
+        if not comparable:
+            history.no_improvement_count, history.best_loss = 0, monitored
+        elif monitored > history.best_loss - tol:
             history.no_improvement_count += 1
         else:
             history.no_improvement_count = 0

@@ -110,6 +110,11 @@ class TorchEstimatorMixin:
         use another (a ``torch.optim.LBFGS`` makes every epoch one full-batch step)."""
         return make_adam(self.module_, self.learning_rate_init, self.alpha)
 
+    def _loss_comparable(self):
+        """Whether training losses of different epochs can be compared for the convergence
+        check. Override for objectives that change during training (e.g. KL annealing)."""
+        return True
+
     def _is_warm(self, incremental):
         return hasattr(self, "module_") and (incremental or self.warm_start)
 
@@ -150,6 +155,7 @@ class TorchEstimatorMixin:
                     learning_rate=(None if incremental and self.learning_rate == "adaptive"
                                    else self.learning_rate_init),
                     schedule=self.learning_rate,
+                    loss_comparable=self._loss_comparable,
                     verbose=self.verbose,
                     desc=type(self).__name__,
                 )

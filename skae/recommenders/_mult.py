@@ -233,6 +233,8 @@ class MultVAE(_BaseMult):
     -----
     The reported loss is the negative annealed ELBO per user, with the ``beta`` of the moment;
     the validation loss (``early_stopping=True``) uses ``beta_cap`` so that epochs compare.
+    Without early stopping the convergence check (``tol``, ``n_iter_no_change``) starts only
+    once ``beta`` has reached ``beta_cap``: before, the training loss rises by design.
     ``predict_scores`` returns log-probabilities of the items.
 
     References
@@ -323,6 +325,11 @@ class MultVAE(_BaseMult):
             return self.beta_cap
         progress = module.n_updates.to(torch.float32) / self.anneal_steps_
         return self.beta_cap * progress.clamp(max=1.0)
+
+    def _loss_comparable(self):
+        # Asked before each epoch. The training objective changes with beta until annealing
+        # ends: its rise then is not a plateau, so the convergence check waits for the cap.
+        return int(self.module_.n_updates) >= self.anneal_steps_
 
     def _loss(self, module, batch, training):
         x = batch[0]

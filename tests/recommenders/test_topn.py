@@ -144,6 +144,20 @@ def test_multvae_anneals_beta_to_the_cap(X_small):
     assert float(model._beta(model.module_)) == pytest.approx(0.3 * 2 / 5)
 
 
+
+def test_multvae_convergence_check_waits_for_the_end_of_annealing(X_small):
+    # tol so large that every epoch after the first counts as "no improvement": without the
+    # wait, training would stop after 1 + 2 epochs, in the middle of the annealing.
+    params = dict(n_components=4, hidden_layer_sizes=(8,), batch_size=16, max_iter=30,
+                  tol=1e9, n_iter_no_change=2, random_state=0)
+    model = MultVAE(anneal_steps=6 * 4, **params).fit(X_small)  # 4 updates per epoch
+    assert model.n_iter_ == 6 + 2
+    assert int(model.module_.n_updates) >= model.anneal_steps_
+    assert MultVAE(anneal_steps=0, **params).fit(X_small).n_iter_ == 1 + 2
+    # A validation loss is computed at beta_cap: it is checked from the first epoch.
+    early = MultVAE(anneal_steps=6 * 4, early_stopping=True, **params).fit(X_small)
+    assert early.n_iter_ == 1 + 2
+
 def test_multvae_transform_is_the_posterior_mean(X_small):
     model = SMALL["MultVAE"]().fit(X_small)
     x = torch.nn.functional.normalize(torch.as_tensor(X_small.toarray()), dim=1)
