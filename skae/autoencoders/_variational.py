@@ -1,6 +1,5 @@
 """``VariationalAutoencoder``: a generative autoencoder with samples and likelihood bounds."""
 
-import hashlib
 from numbers import Integral, Real
 
 import numpy as np
@@ -14,6 +13,7 @@ from skae._base import BaseAutoencoder
 from skae._docs import fill_doc
 from skae._engine import iter_batches
 from skae._estimator import ENGINE_PARAMETER_CONSTRAINTS, PREDICT_BATCH_SIZE
+from skae._random import keyed_standard_normal
 from skae.nn import ACTIVATIONS
 from skae.nn._variational import LIKELIHOODS, VariationalMLP, negative_elbo
 
@@ -235,19 +235,15 @@ class VariationalAutoencoder(BaseAutoencoder):
 
     # -- public API ------------------------------------------------------------------------
     def _row_noise(self, rows):
-        """Standard normal draws ``(n_rows, n_importance, n_components)``, one stream per row.
+        """Standard normal draws ``(n_rows, n_importance, n_components)``, keyed per row.
 
-        Each row's stream is seeded by the model's score seed and a hash of the row's float32
-        bytes: draws are independent across rows (so a mean over rows also averages the
-        Monte Carlo error), reproducible, and a row's score does not depend on the rows scored
-        with it or on their order.
+        Each row's draws are a function of the model's score seed and the row's float32 bytes
+        only (:func:`skae._random.keyed_standard_normal`, vectorised): draws are independent
+        across rows (so a mean over rows also averages the Monte Carlo error), reproducible,
+        and a row's score does not depend on the rows scored with it or on their order.
         """
-        shape = (self.n_importance, self.n_components)
-        eps = np.empty((rows.shape[0], *shape), dtype=np.float32)
-        for i, row in enumerate(rows):
-            key = int.from_bytes(hashlib.blake2b(row.tobytes(), digest_size=8).digest(), "little")
-            eps[i] = np.random.default_rng([self._score_seed, key]).standard_normal(
-                shape, dtype=np.float32)
+        eps = keyed_standard_normal(rows, self._score_seed,
+                                    (self.n_importance, self.n_components))
         return torch.from_numpy(eps).to(self.device_)
 
     def score_samples(self, X):
