@@ -4,7 +4,7 @@ Nothing in :mod:`skae.nn` depends on numpy or scikit-learn; estimators in :mod:`
 """
 
 from skae.nn._autoencoder import Center, MLPAutoencoder
-from skae.nn._autorec import masked_squared_error
+from skae.nn._autorec import AutoRecModule, masked_squared_error
 from skae.nn._blocks import ACTIVATIONS, init_linear_, make_activation, make_mlp
 from skae.nn._losses import LOSSES, cross_entropy_loss, reconstruction_loss, squared_loss
 from skae.nn._penalties import (
@@ -52,6 +52,7 @@ __all__ = [
     "CORRUPTIONS",
     "LOSSES",
     "SPARSITY_PENALTIES",
+    "AutoRecModule",
     "CDAEModule",
     "Center",
     "MultDAEModule",

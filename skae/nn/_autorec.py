@@ -1,6 +1,11 @@
-"""The AutoRec objective: squared error on observed ratings only (torch only)."""
+"""AutoRec's network and objective: squared error on observed ratings only (torch only)."""
 
-__all__ = ["masked_squared_error"]
+import torch
+from torch import nn
+
+from skae.nn._autoencoder import MLPAutoencoder
+
+__all__ = ["AutoRecModule", "masked_squared_error"]
 
 
 def masked_squared_error(prediction, target, mask):
@@ -22,3 +27,47 @@ def masked_squared_error(prediction, target, mask):
     """
     squared = (prediction - target).square() * mask
     return squared.sum() / mask.sum().clamp_min(1.0)
+
+
+class AutoRecModule(MLPAutoencoder):
+    """AutoRec's network ``h(r) = f(W g(V r + mu) + b)`` (Sedhain et al., 2015, eq. 1).
+
+    One hidden layer. With ``shared_decoder=True`` the decoder's weight matrix is
+    parameterised as ``W = 1 w0^T + D``: a vector ``w0`` shared by every output unit plus each
+    unit's own deviation ``D``. The function class is unchanged (any ``W`` can be written so);
+    what changes is the penalty, which the estimator puts on ``D`` only. ``w0`` is 1-D, so
+    :func:`skae._engine.make_adam`'s weight decay, which shrinks matrices only, leaves it alone:
+    each output unit's weights are then shrunk toward their common mean instead of toward
+    zero, a hierarchical Gaussian prior whose mean is estimated from the data.
+
+    Parameters
+    ----------
+    n_features : int
+        Input and output width (users for I-AutoRec, items for U-AutoRec).
+    hidden_units : int
+        Width of the hidden layer.
+    activation, out_activation : str
+        Hidden and output activations (keys of :data:`skae.nn.ACTIVATIONS`).
+    shared_decoder : bool, default=False
+        Add the shared decoder vector ``w0`` described above.
+    generator : torch.Generator, optional
+        Source of randomness for the initial weights.
+    """
+
+    def __init__(self, n_features, hidden_units, *, activation="sigmoid",
+                 out_activation="identity", shared_decoder=False, generator=None):
+        super().__init__(n_features, (), hidden_units, activation=activation,
+                         out_activation=out_activation, generator=generator)
+        self.shared_decoder = bool(shared_decoder)
+        if self.shared_decoder:
+            # Zero start: the network starts as the plain AutoRec it generalises.
+            self.decoder_mean = nn.Parameter(torch.zeros(int(hidden_units)))
+
+    def decode_logits(self, h):
+        """``W h + b`` with ``W = 1 w0^T + D`` when the decoder is shared."""
+        out = super().decode_logits(h)
+        if self.shared_decoder:
+            # The shared part gives every output unit the same value w0 . h: one matrix-vector
+            # product broadcast over the units, not a second (units x hidden) matrix.
+            out = out + (h @ self.decoder_mean).unsqueeze(-1)
+        return out
