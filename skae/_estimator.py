@@ -69,6 +69,13 @@ def forked_rng(device, seed):
         yield
 
 
+def _hashable(value):
+    """Parameter values as comparable tuples: ``[128]``, ``(128,)`` and an array compare equal."""
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return tuple(_hashable(v) for v in value)
+    return value
+
+
 class TorchEstimatorMixin:
     """Training, reproducibility, devices and pickling for estimators built on the engine.
 
@@ -115,8 +122,29 @@ class TorchEstimatorMixin:
         check. Override for objectives that change during training (e.g. KL annealing)."""
         return True
 
+    #: Parameters that fix the network (its shape, its function) or what is built with it
+    #: (the optimizer's kind, the device). A warm start or ``partial_fit`` continues the built
+    #: network, so a changed value could not take effect: it is an error, not ignored.
+    _structural_params = ("device",)
+
+    def _structure(self):
+        return {name: _hashable(getattr(self, name)) for name in self._structural_params}
+
     def _is_warm(self, incremental):
-        return hasattr(self, "module_") and (incremental or self.warm_start)
+        warm = hasattr(self, "module_") and (incremental or self.warm_start)
+        built = getattr(self, "_built_structure", None)
+        if warm and built is not None:
+            changed = [f"{name}={built[name]!r} -> {value!r}"
+                       for name, value in self._structure().items() if built.get(name) != value]
+            if changed:
+                how = "partial_fit" if incremental else "fit with warm_start=True"
+                raise ValueError(
+                    f"{type(self).__name__}: {', '.join(changed)} changed since the network was "
+                    f"built; "
+                    f"{how} continues that network, so these parameters cannot change. Set them "
+                    "back, or fit a new model (warm_start=False)."
+                )
+        return warm
 
     def _engine_fit(self, arrays, *, incremental=False):
         """Train on the aligned ``arrays`` (already validated); start afresh unless warm."""
@@ -135,6 +163,7 @@ class TorchEstimatorMixin:
                 # Built from the training part only: data-dependent start values (input means,
                 # output biases) must not see the held-out validation data.
                 self.module_ = self._build_module(train, generator).to(self.device_)
+                self._built_structure = self._structure()
                 self._optimizer = self._make_optimizer()
                 self._history = History()
             if validation is not None and self._history.validation_loss_curve is None:

@@ -64,6 +64,9 @@ class Autoencoder(BaseAutoencoder):
     (1797, 64)
     """
 
+    _structural_params = ("n_components", "hidden_layer_sizes", "activation", "code_activation",
+                          "out_activation", "tied_weights", "loss", "device")
+
     _parameter_constraints = {
         **BaseAutoencoder._parameter_constraints,
         "code_activation": [StrOptions({"same", *ACTIVATIONS})],

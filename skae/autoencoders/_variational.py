@@ -119,6 +119,9 @@ class VariationalAutoencoder(BaseAutoencoder):
     (3,)
     """
 
+    _structural_params = ("n_components", "hidden_layer_sizes", "activation", "likelihood",
+                          "device")
+
     _parameter_constraints = {
         **ENGINE_PARAMETER_CONSTRAINTS,
         "n_components": [Interval(Integral, 1, None, closed="left")],

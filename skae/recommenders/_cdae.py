@@ -78,6 +78,8 @@ class CDAE(BaseNeuralTopNRecommender):
     (2, 3)
     """
 
+    _structural_params = ("n_components", "activation", "device")
+
     _parameter_constraints = {
         **ENGINE_PARAMETER_CONSTRAINTS,
         "n_components": [Interval(Integral, 1, None, closed="left")],

@@ -27,6 +27,8 @@ __all__ = ["MultDAE", "MultVAE"]
 class _BaseMult(BaseNeuralTopNRecommender):
     """Shared by Mult-DAE and Mult-VAE: input normalisation and dropout, scores, checks."""
 
+    _structural_params = ("n_components", "hidden_layer_sizes", "activation", "device")
+
     _parameter_constraints = {
         **ENGINE_PARAMETER_CONSTRAINTS,
         "n_components": [Interval(Integral, 1, None, closed="left")],

@@ -52,10 +52,14 @@ def test_movielens_100k_u1_beats_item_mean_baseline():
     model = AutoRecRegressor(max_iter=15, random_state=0).fit(X_train, y_train)
     fit_seconds = time.perf_counter() - start
     rmse = np.sqrt(np.mean((model.predict(X_test) - y_test) ** 2))
-    # Measured: 0.918 after 15 epochs (I-AutoRec, 500 sigmoid units, the defaults), in 2-5 s;
+    # Measured: 0.908 after 15 epochs (I-AutoRec, 500 sigmoid units, the defaults), in 2-5 s;
     # benchmarks/bench_autorec.py trains to convergence.
-    assert rmse < 0.95, (rmse, rmse_item_mean, fit_seconds)
-    assert rmse < rmse_item_mean - 0.05
+    assert rmse < 0.93, (rmse, rmse_item_mean, fit_seconds)
+    assert rmse < rmse_item_mean - 0.1
+    # The paper's plain penalty, same budget. Measured: 0.918.
+    plain = AutoRecRegressor(max_iter=15, shrink_toward="zero", random_state=0)
+    rmse_plain = np.sqrt(np.mean((plain.fit(X_train, y_train).predict(X_test) - y_test) ** 2))
+    assert rmse < rmse_plain - 0.005, (rmse, rmse_plain)
 
 
 # -- shrink_toward -------------------------------------------------------------------------
