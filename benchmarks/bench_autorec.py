@@ -48,10 +48,15 @@ SELECT_GRID = (
     + [{"solver": "adam", "shrink_toward": s, "alpha": 3e-3, "max_iter": 150}
        for s in ("zero", "mean")]
 )
-# ml-1m-partial, for orientation only (not used to choose): with the stop-7 setting, Adam's
-# validation RMSE (10% of its training ratings) was best at the smallest alpha tried (3e-4:
-# 0.8525, 1e-3: 0.8583, 3e-3: 0.8936), as the |O| scaling in the AutoRecRegressor Notes
-# predicts (3e-3 * 80,000 / 438,885 = 5.5e-4).
+# ml-1m-partial has its own setting, chosen the same way on the training part of its 90/10
+# split (``--select-1m``: 10% of those ratings held out at random, as its test split is random;
+# one draw, an L-BFGS fit there takes minutes). With 5.5x the ratings, the class Notes predict a
+# smaller alpha (3e-3 * 80,000 / 438,885 = 5.5e-4 as a starting point). Validation RMSE:
+# alpha 5e-4: 0.8544 (epoch 11, then overfitting), 1e-3: 0.8452 (epoch 27), 2e-3: 0.8528
+# (epoch 40, the last). Chosen: alpha 1e-3, 27 epochs.
+AUTOREC_1M = {**AUTOREC, "alpha": 1e-3, "max_iter": 27}
+SELECT_GRID_1M = [{"solver": "lbfgs", "shrink_toward": "mean", "alpha": a, "max_iter": 40}
+                  for a in (5e-4, 1e-3, 2e-3, 3e-3)]
 
 ANCHORS = [
     ("Surprise SVD, ML-100K 5-fold (Surprise docs)", 0.934),
@@ -73,8 +78,8 @@ def item_mean(train, test):
 
 
 def autorec(kind):
-    def run(train, test):
-        model = AutoRecRegressor(kind, **AUTOREC)
+    def run(train, test, params=None):
+        model = AutoRecRegressor(kind, **(params or AUTOREC))
         model.fit(train[["user", "item"]], train["rating"].to_numpy(float))
         return model.predict(test[["user", "item"]])
 
@@ -104,13 +109,15 @@ MODELS = {
 }
 
 
-def evaluate(splits, models):
-    """RMSE and wall seconds (fit + predict) of each model on each (train, test) split."""
+def evaluate(splits, models, autorec_params=None):
+    """RMSE and wall seconds (fit + predict) of each model on each (train, test) split;
+    AutoRec rows use ``autorec_params`` (default AUTOREC)."""
     results = {name: ([], []) for name in models}
     for split_name, (train, test) in splits:
         for name in models:
             start = time.perf_counter()
-            pred = MODELS[name](train, test)
+            pred = (MODELS[name](train, test, autorec_params) if "AutoRec" in name
+                    else MODELS[name](train, test))
             seconds = time.perf_counter() - start
             results[name][0].append(rmse(test["rating"], pred))
             results[name][1].append(seconds)
@@ -160,17 +167,17 @@ def validation_curve(setting, fit_part, held_out):
     return np.array(curve)
 
 
-def select_on_validation(train, protocol):
-    """Validation RMSE of each SELECT_GRID setting on ``train`` alone, for each held-out draw
-    of SELECT_SEEDS; the epoch chosen is the minimum of the curve averaged over draws."""
+def select_on_validation(train, protocol, grid, seeds, data):
+    """Validation RMSE of each setting of ``grid`` on ``train`` alone, for each held-out draw
+    of ``seeds``; the epoch chosen is the minimum of the curve averaged over draws."""
     what = {"users": "half of the users lose 40% of their ratings",
             "ratings": "10% of the ratings"}[protocol]
-    print(f"\nModel selection on u1.base only (held out: {what}; draws {SELECT_SEEDS}), "
+    print(f"\nModel selection on {data} only (held out: {what}; draws {seeds}), "
           "validation RMSE of the mean curve")
     print("| setting | best mean validation RMSE | at epoch | per draw at that epoch | seconds |")
     print("|---|---|---|---|---|")
-    splits = [holdout(train, protocol, seed) for seed in SELECT_SEEDS]
-    for setting in SELECT_GRID:
+    splits = [holdout(train, protocol, seed) for seed in seeds]
+    for setting in grid:
         start = time.perf_counter()
         curves = np.array([validation_curve(setting, *split) for split in splits])
         mean = curves.mean(axis=0)
@@ -197,13 +204,25 @@ def main():
                         help="only print the validation table that chose AUTOREC (u1.base)")
     parser.add_argument("--protocol", choices=["users", "ratings"], default="users",
                         help="how --select holds out ratings (see holdout())")
+    parser.add_argument("--select-1m", action="store_true",
+                        help="only print the validation table that chose AUTOREC_1M")
+    parser.add_argument("--rows", nargs="+", type=int,
+                        help="with --select/--select-1m: only these rows of the grid (0-based)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
-    if args.select:
-        select_on_validation(load_movielens("100k", split="u1")[0], args.protocol)
+    if args.select or args.select_1m:
+        grid = SELECT_GRID if args.select else SELECT_GRID_1M
+        grid = [grid[i] for i in args.rows] if args.rows else grid
+        if args.select:
+            select_on_validation(load_movielens("100k", split="u1")[0], args.protocol, grid,
+                                 SELECT_SEEDS, "u1.base")
+        else:
+            select_on_validation(ml1m_partial_split()[0], "ratings", grid, (0,),
+                                 "the training part of ml-1m-partial")
         return
-    print(f"torch {torch.__version__}, {args.threads} thread(s); AutoRec settings {AUTOREC}")
+    print(f"torch {torch.__version__}, {args.threads} thread(s); AutoRec settings {AUTOREC}; "
+          f"on ml-1m-partial {AUTOREC_1M}")
 
     splits = [(f, load_movielens("100k", split=f)) for f in args.folds]
     results = evaluate(splits, args.models)
@@ -211,7 +230,7 @@ def main():
 
     if not args.skip_1m:
         models = [m for m in args.models if m != "SVD++ (Surprise)"]  # hours on 440k ratings
-        results = evaluate([("1m-partial", ml1m_partial_split())], models)
+        results = evaluate([("1m-partial", ml1m_partial_split())], models, AUTOREC_1M)
         print_table("ml-1m-partial (first 487,650 ratings of ML-1M, about half; NOT the full "
                     "data set), random 90/10 split", ["90/10"], results)
 
