@@ -134,15 +134,14 @@ class TorchEstimatorMixin:
         warm = hasattr(self, "module_") and (incremental or self.warm_start)
         built = getattr(self, "_built_structure", None)
         if warm and built is not None:
-            changed = [f"{name}={built[name]!r} -> {value!r}"
+            changed = [f"{name}={built.get(name)!r} -> {value!r}"
                        for name, value in self._structure().items() if built.get(name) != value]
             if changed:
                 how = "partial_fit" if incremental else "fit with warm_start=True"
                 raise ValueError(
                     f"{type(self).__name__}: {', '.join(changed)} changed since the network was "
-                    f"built; "
-                    f"{how} continues that network, so these parameters cannot change. Set them "
-                    "back, or fit a new model (warm_start=False)."
+                    f"built; {how} continues that network, so these parameters cannot change. "
+                    "Set them back, or fit a new model (warm_start=False)."
                 )
         return warm
 
