@@ -15,10 +15,8 @@ from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
-    _fit_context,
 )
 from sklearn.utils import check_array
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skae._engine import iter_batches
@@ -28,6 +26,7 @@ from skae._estimator import (
     TorchEstimatorMixin,
 )
 from skae.nn import ACTIVATIONS, LOSSES, reconstruction_loss
+from skae.utils._sklearn_compat import Interval, StrOptions, fit_context
 
 __all__ = ["BaseAutoencoder"]
 
@@ -109,7 +108,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEs
         _check_unit_interval(X, self.loss)
         return X
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Fit the autoencoder to ``X``.
 
@@ -127,7 +126,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEs
         """
         return self._fit(X, incremental=False)
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
         """Run one epoch over ``X``, starting a new model on the first call.
 

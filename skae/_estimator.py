@@ -15,7 +15,6 @@ import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from skae._engine import (
@@ -27,6 +26,7 @@ from skae._engine import (
     make_adam,
     resolve_device,
 )
+from skae.utils._sklearn_compat import Interval, StrOptions
 
 __all__ = [
     "ENGINE_PARAMETER_CONSTRAINTS",

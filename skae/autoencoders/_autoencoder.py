@@ -1,10 +1,9 @@
 """``Autoencoder``: the plain (linear, nonlinear or deep) autoencoder."""
 
-from sklearn.utils._param_validation import StrOptions
-
 from skae._base import BaseAutoencoder
 from skae._docs import fill_doc
 from skae.nn import ACTIVATIONS, MLPAutoencoder
+from skae.utils._sklearn_compat import StrOptions
 
 __all__ = ["Autoencoder"]
 

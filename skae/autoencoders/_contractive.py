@@ -2,11 +2,10 @@
 
 from numbers import Real
 
-from sklearn.utils._param_validation import Interval
-
 from skae._docs import fill_doc
 from skae.autoencoders._autoencoder import Autoencoder
 from skae.nn import contractive_penalty_closed_form, contractive_penalty_exact
+from skae.utils._sklearn_compat import Interval
 
 __all__ = ["ContractiveAutoencoder"]
 

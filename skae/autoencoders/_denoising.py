@@ -4,11 +4,11 @@ from numbers import Real
 
 import numpy as np
 import torch
-from sklearn.utils._param_validation import Interval, StrOptions
 
 from skae._docs import fill_doc
 from skae.autoencoders._autoencoder import Autoencoder
 from skae.nn import CORRUPTIONS
+from skae.utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["DenoisingAutoencoder"]
 

@@ -2,11 +2,10 @@
 
 from numbers import Real
 
-from sklearn.utils._param_validation import Interval, StrOptions
-
 from skae._docs import fill_doc
 from skae.autoencoders._autoencoder import Autoencoder
 from skae.nn import SPARSITY_PENALTIES
+from skae.utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["SparseAutoencoder"]
 

@@ -6,12 +6,12 @@ import numpy as np
 import torch
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from skae._base import BaseAutoencoder
 from skae._docs import fill_doc
 from skae.autoencoders._autoencoder import Autoencoder
+from skae.utils._sklearn_compat import StrOptions
 
 __all__ = ["StackedAutoencoder"]
 

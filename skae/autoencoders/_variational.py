@@ -6,7 +6,6 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skae._base import BaseAutoencoder
@@ -16,6 +15,7 @@ from skae._estimator import ENGINE_PARAMETER_CONSTRAINTS, PREDICT_BATCH_SIZE
 from skae._random import keyed_standard_normal
 from skae.nn import ACTIVATIONS
 from skae.nn._variational import LIKELIHOODS, VariationalMLP, negative_elbo
+from skae.utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["VariationalAutoencoder"]
 

@@ -4,8 +4,7 @@ from numbers import Integral
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from skae._docs import fill_doc
@@ -13,6 +12,7 @@ from skae._engine import BatchSource, make_lbfgs
 from skae._estimator import ENGINE_PARAMETER_CONSTRAINTS, TorchEstimatorMixin
 from skae.nn import ACTIVATIONS, AutoRecModule, masked_squared_error
 from skae.recommenders._ids import IdEncoder, check_pairs, pairs_to_csr
+from skae.utils._sklearn_compat import Interval, StrOptions, fit_context
 
 __all__ = ["AutoRecRegressor"]
 
@@ -250,7 +250,7 @@ class AutoRecRegressor(RegressorMixin, TorchEstimatorMixin, BaseEstimator):
         self.verbose = verbose
 
     # -- fit -------------------------------------------------------------------------------
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Fit AutoRec to the ratings ``y`` of the ``(user, item)`` pairs ``X``.
 

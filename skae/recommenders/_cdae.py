@@ -5,7 +5,6 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.utils._param_validation import Interval, StrOptions
 
 from skae._docs import fill_doc
 from skae._engine import iter_batches
@@ -13,6 +12,7 @@ from skae._estimator import ENGINE_PARAMETER_CONSTRAINTS
 from skae.nn import ACTIVATIONS
 from skae.nn._recommenders import CDAEModule, inverted_dropout
 from skae.recommenders._topn_base import BaseNeuralTopNRecommender
+from skae.utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["CDAE"]
 

@@ -6,9 +6,9 @@ from numbers import Real
 import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import lapack
-from sklearn.utils._param_validation import Interval
 
 from skae.recommenders._topn_base import BaseTopNRecommender
+from skae.utils._sklearn_compat import Interval
 
 __all__ = ["EASE"]
 

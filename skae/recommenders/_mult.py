@@ -6,7 +6,6 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.utils._param_validation import Interval, StrOptions
 
 from skae._docs import fill_doc
 from skae._engine import iter_batches
@@ -20,6 +19,7 @@ from skae.nn._recommenders import (
 )
 from skae.nn._variational import gaussian_kl
 from skae.recommenders._topn_base import BaseNeuralTopNRecommender
+from skae.utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["MultDAE", "MultVAE"]
 

@@ -13,12 +13,12 @@ from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
-    _fit_context,
 )
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skae._estimator import PREDICT_BATCH_SIZE, TorchEstimatorMixin
 from skae.metrics._ranking import make_ranking_scorer, mask_seen
+from skae.utils._sklearn_compat import fit_context
 
 __all__ = ["BaseTopNRecommender", "BaseNeuralTopNRecommender"]
 
@@ -46,7 +46,7 @@ class BaseTopNRecommender(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         check_is_fitted(self)
         return self._validate_interactions(X, reset=False)
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Fit the model to the interactions of the training users.
 
