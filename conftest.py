@@ -12,5 +12,5 @@ os.environ.setdefault("SCIPY_ARRAY_API", "1")
 import torch  # noqa: E402
 
 # One torch thread: on the 2 shared cores of CI, two OpenMP threads under contention were up
-# to 9x slower (shared/PERF.md).
+# to 9x slower than one.
 torch.set_num_threads(1)

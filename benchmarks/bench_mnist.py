@@ -20,11 +20,11 @@ measures the error on the other 10,000: never on the test images.
 Part 2: test accuracy of a linear classifier (multinomial logistic regression) on the codes of
 each skae variant, against the raw pixels and PCA codes of the same size.
 
-Usage (the data home must hold ``mnist/``)::
+Usage (``SKAE_DATA`` names your data home, which must hold ``mnist/``)::
 
-    SKAE_DATA=../shared/data python benchmarks/bench_mnist.py               # full size
-    SKAE_DATA=../shared/data python benchmarks/bench_mnist.py --select      # choose alpha
-    SKAE_DATA=../shared/data python benchmarks/bench_mnist.py --n-train 10000 \
+    SKAE_DATA=/path/to/data python benchmarks/bench_mnist.py               # full size
+    SKAE_DATA=/path/to/data python benchmarks/bench_mnist.py --select      # choose alpha
+    SKAE_DATA=/path/to/data python benchmarks/bench_mnist.py --n-train 10000 \
         --pretrain-epochs 2 --epochs 8 --n-train-features 5000 --feature-epochs 10
 """
 

@@ -11,9 +11,9 @@ corruption (the paper gives no setting for these data), is chosen per data set f
 ``CDAE_GRID`` by NDCG@100 on *validation* users: the training users are split again the same
 way and only they are used (the table is printed before the results).
 
-Usage::
+Usage (``SKAE_DATA`` names your data home, which must hold MovieLens)::
 
-    SKAE_DATA=/work/shared/data python benchmarks/bench_topn.py [--datasets 100k 1m-partial]
+    SKAE_DATA=/path/to/data python benchmarks/bench_topn.py [--datasets 100k 1m-partial]
         [--epochs 100] [--threads 1] [--seed 0]
 
 Requires pandas, implicit and cornac (``pip install implicit cornac``; keep torch pinned).

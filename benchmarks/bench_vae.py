@@ -21,7 +21,7 @@ Printed per model: fit seconds, the held-out ELBO per image in nats on the 10,00
 ELBO and the importance-weighted bound with ``k = --k`` samples (Burda et al. 2016, eq. 8;
 ``k = 5000`` is how Burda et al. estimate log p(x)), with its standard error over images.
 
-Published figures (``shared/PERF.md``), for comparison:
+Published figures, for comparison:
 
 - PyTorch examples VAE 784-400-20, grey MNIST, Adam 1e-3, batch 128, summed BCE + KL:
   test loss ~105.6 per image after 10 epochs (ELBO ~ -105.6).

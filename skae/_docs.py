@@ -1,12 +1,21 @@
 """Docstring fragments shared by the estimators, so parameters are documented once.
 
 Use :func:`fill_doc` on a class whose docstring contains ``{name}`` placeholders for the keys
-of :data:`DOCS`.
+of :data:`DOCS`. A class passes its own fragments, or overrides shared ones, as keyword
+arguments: ``@fill_doc(mult_params=...)``. Fragments may hold placeholders themselves, such as
+``{activation_default}`` in ``autoencoder_params``, so one value of a shared fragment can
+differ between classes: ``@fill_doc(activation_default='"sigmoid"')``.
 """
+
+import re
 
 __all__ = ["DOCS", "fill_doc"]
 
 DOCS = {}
+
+# The default of ``activation`` stated by ``autoencoder_params``; a class with another default
+# overrides it (``@fill_doc(activation_default='"sigmoid"')``).
+DOCS["activation_default"] = '"relu"'
 
 DOCS["autoencoder_params"] = """\
 n_components : int, default=2
@@ -16,7 +25,7 @@ n_components : int, default=2
         Sizes of the encoder's hidden layers between the input and the code; the decoder mirrors
         them. ``()`` gives a single-layer encoder and decoder.
 
-    activation : {"relu", "sigmoid", "tanh", "identity"}, default="relu"
+    activation : {"relu", "sigmoid", "tanh", "identity"}, default={activation_default}
         Activation of the hidden layers, and of the code layer when ``code_activation="same"``.
         ``"identity"`` with ``hidden_layer_sizes=()`` is a linear autoencoder, which under
         squared loss learns PCA's principal subspace (Baldi & Hornik, 1989).
@@ -125,10 +134,48 @@ module_ : torch.nn.Module
         Names of features seen during :meth:`fit`, when ``X`` has string column names."""
 
 
-def fill_doc(obj):
-    """Substitute the ``{key}`` placeholders of ``obj.__doc__`` with :data:`DOCS` fragments."""
-    doc = obj.__doc__
-    for key, text in DOCS.items():
-        doc = doc.replace("{" + key + "}", text)
-    obj.__doc__ = doc
+# A placeholder: a Python identifier in braces. Set literals in docstrings such as
+# ``{"item", "user"}`` or ``{2e-3, 3e-3}`` do not match.
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def fill_doc(obj=None, /, **fragments):
+    """Substitute the ``{key}`` placeholders of ``obj.__doc__`` with docstring fragments.
+
+    Use as ``@fill_doc`` for the shared :data:`DOCS` fragments only, or as
+    ``@fill_doc(key=text, ...)`` to add fragments of one class or override shared ones for it.
+    Placeholders inside fragments are filled too.
+
+    Parameters
+    ----------
+    obj : class or function, optional
+        The object whose docstring is filled. Omitted when keyword arguments are given.
+    **fragments : str
+        Fragments that add to or override :data:`DOCS` for this object only.
+
+    Returns
+    -------
+    obj : class or function
+        ``obj`` with its docstring filled, or, without ``obj``, a decorator that fills it.
+
+    Raises
+    ------
+    KeyError
+        If the docstring has a placeholder that is neither in :data:`DOCS` nor in
+        ``fragments``, so a misspelt placeholder cannot reach the documentation.
+    """
+    if obj is None:
+        return lambda target: fill_doc(target, **fragments)
+    if obj.__doc__ is None:  # python -OO strips docstrings
+        return obj
+    docs = {**DOCS, **fragments}
+
+    def substitute(match):
+        key = match.group(1)
+        if key not in docs:
+            raise KeyError(f"{obj.__qualname__}'s docstring has the placeholder {{{key}}}, which "
+                           f"is not a docstring fragment; known: {sorted(docs)}.")
+        return _PLACEHOLDER.sub(substitute, docs[key])
+
+    obj.__doc__ = _PLACEHOLDER.sub(substitute, obj.__doc__)
     return obj

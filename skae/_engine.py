@@ -5,12 +5,15 @@ tensor (dense) or densified per batch (scipy.sparse), an optimizer step per batc
 synchronisation inside an epoch, early stopping on a monitored loss with the best weights
 restored, and a non-finite loss that stops training with the last good weights in place.
 
-The module knows nothing of scikit-learn; the estimator hands in a ``loss_fn(module, batch,
-training)`` that returns a scalar tensor, and gets back a :class:`History`.
+The module knows nothing of scikit-learn. The estimator hands in a ``loss_fn(module, batch,
+ctx)`` that returns a scalar tensor, where ``ctx`` is the :class:`StepContext` of the fit call
+(generator, device, epoch, step count, training or evaluation), optionally :class:`Hooks`
+called around each epoch, and one optimizer or several; it gets back a :class:`History`.
 """
 
 import math
-from dataclasses import dataclass, field
+import warnings
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -20,6 +23,8 @@ from tqdm.auto import tqdm
 __all__ = [
     "BatchSource",
     "History",
+    "Hooks",
+    "StepContext",
     "NonFiniteLossError",
     "evaluate",
     "fit_loop",
@@ -27,7 +32,10 @@ __all__ = [
     "make_adam",
     "make_lbfgs",
     "resolve_device",
+    "restore",
+    "snapshot",
     "SCHEDULES",
+    "column_sums",
 ]
 
 # Learning-rate schedules of :func:`fit_loop` (the ``learning_rate`` parameter of estimators).
@@ -156,21 +164,45 @@ def iter_batches(source, batch_size, generator=None):
         yield source.take(slice(start, stop) if perm is None else perm[start:stop])
 
 
-def make_adam(module, learning_rate, alpha=0.0):
+def column_sums(source, fn=None, batch_size=4096):
+    """Per-column sums of ``fn(x)`` (default ``x``) over the rows of ``source``'s first array.
+
+    Batch by batch, so sparse data stay sparse and only one batch is ever dense; accumulated
+    in float64 on the CPU. Returns a float64 tensor of length n_columns.
+    """
+    total = torch.zeros(source.arrays[0].shape[1], dtype=torch.float64)
+    for batch in iter_batches(source, batch_size):
+        x = batch[0] if fn is None else fn(batch[0])
+        total += x.sum(dim=0).cpu().double()
+    return total
+
+
+def make_adam(module, learning_rate, alpha=0.0, param_groups=None):
     """Adam with L2 weight decay ``alpha`` on weight matrices only (biases are not shrunk).
 
-    Uses the fused implementation where the device supports it: measured here it cuts the
-    per-step overhead that dominates small networks (``shared/PERF.md``).
+    ``param_groups`` (a list of dicts with ``"params"`` and optionally ``"weight_decay"``,
+    default ``alpha``, and ``"lr_scale"``, a factor on the step size that schedules keep)
+    replaces the default split of ``module``'s parameters into weight matrices and the rest,
+    for models whose parts need their own penalty or step size.
+
+    Uses the fused implementation where the device supports it: measured on a 2-core CPU it
+    cut the per-step overhead that dominates small networks.
     """
-    decay, no_decay = [], []
-    for p in module.parameters():
-        if p.requires_grad:
-            (decay if p.ndim >= 2 else no_decay).append(p)
-    if alpha == 0:  # one group: half the per-step optimizer bookkeeping
-        groups = [{"params": decay + no_decay, "weight_decay": 0.0}]
+    if param_groups is not None:
+        groups = [{"weight_decay": float(alpha), "lr_scale": 1.0, **g} for g in param_groups]
+        for g in groups:
+            g["params"] = [p for p in g["params"] if p.requires_grad]
+            g["lr"] = learning_rate * g["lr_scale"]
     else:
-        groups = [{"params": decay, "weight_decay": float(alpha)},
-                  {"params": no_decay, "weight_decay": 0.0}]
+        decay, no_decay = [], []
+        for p in module.parameters():
+            if p.requires_grad:
+                (decay if p.ndim >= 2 else no_decay).append(p)
+        if alpha == 0:  # one group: half the per-step optimizer bookkeeping
+            groups = [{"params": decay + no_decay, "weight_decay": 0.0}]
+        else:
+            groups = [{"params": decay, "weight_decay": float(alpha)},
+                      {"params": no_decay, "weight_decay": 0.0}]
     groups = [g for g in groups if g["params"]]
     try:
         return torch.optim.Adam(groups, lr=learning_rate, fused=True)
@@ -193,12 +225,96 @@ def make_lbfgs(module, learning_rate=1.0, max_iter=20, history_size=10):
 
 @dataclass
 class History:
-    """What an estimator remembers of its training across ``fit``/``partial_fit`` calls."""
+    """What a model remembers of its training across ``fit``/``partial_fit`` calls.
+
+    ``n_steps`` counts the optimizer steps taken since the model was started (schedules that
+    depend on updates, such as KL annealing, read it through :class:`StepContext`), and
+    ``state`` holds what an estimator's hooks need to keep from one call to the next (a noise
+    range measured on the first training data, an annealing length...). Both travel with the
+    model, so a warm start or ``partial_fit`` continues exactly where the last call ended.
+    """
 
     loss_curve: list = field(default_factory=list)
     validation_loss_curve: list | None = None
     best_loss: float = math.inf
     no_improvement_count: int = 0
+    n_steps: int = 0
+    state: dict = field(default_factory=dict)
+
+
+@dataclass
+class StepContext:
+    """Everything a training step may need besides the module and the batch, passed explicitly.
+
+    The engine hands one context to every hook of a fit call (``loss_fn``, the epoch hooks of
+    :class:`Hooks`, ``build`` functions of estimators), so nothing needs to be stashed on an
+    estimator while it trains.
+
+    Attributes
+    ----------
+    generator : torch.Generator or None
+        The generator of this fit call (seeded from ``random_state``): shuffling, corruption
+        noise, dropout masks and reparameterisation draws all take it.
+    device : torch.device
+        Where the module and the batches live.
+    history : History
+        The model's training history (loss curves, step count, persistent ``state``).
+    training : bool
+        True for training steps; False for validation and other evaluations (no corruption,
+        no dropout).
+    epoch : int
+        Index of the current epoch over the model's life (0 for the first epoch of a new
+        model; a warm start continues counting).
+    max_iter : int
+        Number of epochs this fit call may run.
+    fitted : dict
+        Results of this call for its caller (an estimator sets them as fitted attributes when
+        the call succeeds), e.g. sub-models fitted while the module was built.
+    """
+
+    generator: torch.Generator | None
+    device: torch.device
+    history: History
+    training: bool = True
+    epoch: int = 0
+    max_iter: int = 1
+    fitted: dict = field(default_factory=dict)
+
+    @property
+    def step(self):
+        """Optimizer steps taken since the model was started, before the current one."""
+        return self.history.n_steps
+
+    @property
+    def state(self):
+        """The model's persistent training state (``history.state``)."""
+        return self.history.state
+
+    def evaluation(self):
+        """A copy of this context for evaluation (``training=False``)."""
+        return replace(self, training=False)
+
+
+class Hooks:
+    """Extension points of :func:`fit_loop` beyond the loss; override what you need.
+
+    Every method gets the module and the :class:`StepContext`. ``on_epoch_begin`` runs before
+    an epoch's first step (annealing schedules, closed-form updates of parameters that are not
+    trained by the optimizer); ``on_epoch_end`` after the epoch's losses are recorded, and
+    returns True to stop training there; ``loss_comparable`` says whether this epoch's
+    training objective is the final one (see :func:`fit_loop`).
+    """
+
+    def on_epoch_begin(self, module, ctx):
+        """Called before the first step of each epoch."""
+
+    def on_epoch_end(self, module, ctx, logs):
+        """Called after each complete epoch with its ``logs`` (dict); True stops training."""
+        return False
+
+    def loss_comparable(self, ctx):
+        """Whether this epoch's training loss can be compared with earlier ones."""
+        return True
 
 
 def _clone(obj):
@@ -212,21 +328,41 @@ def _clone(obj):
     return obj
 
 
-def _run_epoch(module, optimizer, loss_fn, source, batch_size, generator):
+def as_optimizers(optimizer):
+    """A list of optimizers from one optimizer or a sequence of them."""
+    return list(optimizer) if isinstance(optimizer, (list, tuple)) else [optimizer]
+
+
+def snapshot(module, optimizers):
+    """Copies of the module's and the optimizers' states, for :func:`restore`."""
+    return _clone(module.state_dict()), [_clone(o.state_dict()) for o in optimizers]
+
+
+def restore(module, optimizers, saved):
+    """Put back what :func:`snapshot` saved."""
+    module.load_state_dict(saved[0])
+    for opt, state in zip(optimizers, saved[1]):
+        opt.load_state_dict(state)
+
+
+def _run_epoch(module, optimizers, loss_fn, source, batch_size, ctx):
     module.train()
     total = None
-    for batch in iter_batches(source, batch_size, generator):
-        optimizer.zero_grad(set_to_none=True)
-        loss = loss_fn(module, batch, True)
+    for batch in iter_batches(source, batch_size, ctx.generator):
+        for opt in optimizers:
+            opt.zero_grad(set_to_none=True)
+        loss = loss_fn(module, batch, ctx)
         loss.backward()
-        optimizer.step()
+        for opt in optimizers:
+            opt.step()
+        ctx.history.n_steps += 1
         # Accumulate on the device: one host sync per epoch, not per step.
         weighted = loss.detach() * batch[0].shape[0]
         total = weighted if total is None else total + weighted
     return float(total) / len(source)
 
 
-def _run_full_batch_epoch(module, optimizer, loss_fn, source, batch_size):
+def _run_full_batch_epoch(module, optimizer, loss_fn, source, batch_size, ctx):
     """One ``optimizer.step(closure)`` of a closure-based optimizer (L-BFGS) on all the data.
 
     The closure evaluates the loss of the whole training set, accumulating the gradients of
@@ -242,38 +378,59 @@ def _run_full_batch_epoch(module, optimizer, loss_fn, source, batch_size):
         optimizer.zero_grad(set_to_none=False)
         total = 0.0
         for batch in iter_batches(source, batch_size):
-            loss = loss_fn(module, batch, True) * (batch[0].shape[0] / n)
+            loss = loss_fn(module, batch, ctx) * (batch[0].shape[0] / n)
             loss.backward()
             total = total + loss.detach()
         return total
 
     optimizer.step(closure)
+    ctx.history.n_steps += 1
     with torch.no_grad():
-        total = sum(loss_fn(module, batch, True) * batch[0].shape[0]
+        total = sum(loss_fn(module, batch, ctx) * batch[0].shape[0]
                     for batch in iter_batches(source, batch_size))
     return float(total) / n
 
 
 @torch.no_grad()
-def evaluate(module, loss_fn, source, batch_size=4096):
+def evaluate(module, loss_fn, source, batch_size=4096, ctx=None):
     """Mean of ``loss_fn`` over ``source`` in eval mode (no dropout, no corruption)."""
+    if ctx is None:
+        ctx = StepContext(None, source.device, History())
+    ctx = ctx.evaluation()
     module.eval()
     total = 0.0
     for batch in iter_batches(source, batch_size):
-        total = total + loss_fn(module, batch, False) * batch[0].shape[0]
+        total = total + loss_fn(module, batch, ctx) * batch[0].shape[0]
     return float(total) / len(source)
 
 
-def _set_lr(optimizer, lr):
-    for group in optimizer.param_groups:
-        group["lr"] = lr
+def _set_lr(optimizers, lr):
+    """Set the step size of every parameter group to ``lr`` times its ``lr_scale`` (1 if
+    absent), so groups keep their relative step sizes under a schedule."""
+    for opt in optimizers:
+        for group in opt.param_groups:
+            group["lr"] = lr * group.get("lr_scale", 1.0)
+
+
+def _base_lr(optimizers):
+    group = optimizers[0].param_groups[0]
+    return group["lr"] / group.get("lr_scale", 1.0)
 
 
 def fit_loop(module, optimizer, loss_fn, source, *, history, max_iter, batch_size,
-             generator=None, validation=None, tol=1e-4, n_iter_no_change=10,
-             learning_rate=None, schedule="constant", loss_comparable=None, verbose=False,
+             generator=None, ctx=None, hooks=None, validation=None, tol=1e-4,
+             n_iter_no_change=10, learning_rate=None, schedule="constant", verbose=False,
              desc=None):
-    """Train ``module`` for at most ``max_iter`` epochs; return True if it converged.
+    """Train ``module`` for at most ``max_iter`` epochs; return why training ended.
+
+    The return value is ``"converged"`` (the convergence rule below), ``"max_iter"`` (the
+    epoch budget ran out), ``"stopped"`` (``hooks.on_epoch_end`` asked to stop) or
+    ``"interrupted"`` (Ctrl-C).
+
+    ``loss_fn(module, batch, ctx)`` returns the scalar minimised on a minibatch; ``ctx`` is the
+    :class:`StepContext` of this call (built from ``generator`` when not given), with
+    ``ctx.training`` False during validation. ``optimizer`` is one optimizer or a list of them
+    (each steps on every minibatch). ``hooks`` (a :class:`Hooks`) is called around epochs.
 
     Convergence follows scikit-learn's MLP: the monitored loss (validation loss when a
     ``validation`` source is given, else the training loss) failed to improve by ``tol`` for
@@ -291,48 +448,75 @@ def fit_loop(module, optimizer, loss_fn, source, *, history, max_iter, batch_siz
       max_iter - 1`` of this call, cosine annealing without restarts (Loshchilov & Hutter,
       "SGDR", ICLR 2017). A further call (warm start) restarts it: SGDR's warm restart.
 
-    ``loss_comparable`` (a callable, or None for always) is asked before each epoch whether
-    the objective of that epoch is the final one. When it is not (an objective that changes by
-    design, such as a KL weight being annealed) the epoch's training loss is not checked for
-    a plateau: the no-improvement count stays at 0 and ``best_loss`` follows the latest loss.
-    A validation loss is always checked (the estimator computes it at a fixed objective).
+    ``hooks.loss_comparable(ctx)`` is asked before each epoch whether the objective of that
+    epoch is the final one. When it is not (an objective that changes by design, such as a KL
+    weight being annealed) the epoch's training loss is not checked for a plateau: the
+    no-improvement count stays at 0 and ``best_loss`` follows the latest loss. A validation
+    loss is always checked (the estimator computes it at a fixed objective).
 
     With a closure-based optimizer (``torch.optim.LBFGS``, see :func:`make_lbfgs`) an epoch
     is one full-batch ``step`` (:func:`_run_full_batch_epoch`) and the step size and schedule
     are left alone (its line search chooses the step); otherwise one pass of minibatch steps
     over shuffled data.
+
+    A non-finite training loss restores the weights and optimizer states of the epoch's start
+    and raises :class:`NonFiniteLossError`. A ``KeyboardInterrupt`` (Ctrl-C) during an epoch
+    restores the same and ends training with a warning: the module, ``history.loss_curve`` and
+    the step count then agree on the last complete epoch.
     """
     if schedule not in SCHEDULES:
         raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}.")
-    full_batch = isinstance(optimizer, torch.optim.LBFGS)
+    optimizers = as_optimizers(optimizer)
+    hooks = Hooks() if hooks is None else hooks
+    if ctx is None:
+        ctx = StepContext(generator, source.device, history)
+    ctx.max_iter = max_iter
+    full_batch = isinstance(optimizers[0], torch.optim.LBFGS)
     if full_batch:
+        if len(optimizers) > 1:
+            raise ValueError("A closure-based optimizer (L-BFGS) must be the only optimizer.")
         learning_rate, schedule = None, "constant"
     if learning_rate is not None:
-        _set_lr(optimizer, learning_rate)
-    base_lr = optimizer.param_groups[0]["lr"]
-    best_state, converged = None, False
+        _set_lr(optimizers, learning_rate)
+    base_lr = _base_lr(optimizers)
+    best_state, outcome = None, "max_iter"
     epochs = tqdm(range(max_iter), disable=not verbose, desc=desc, unit="epoch", leave=False)
     for epoch in epochs:
-        comparable = validation is not None or loss_comparable is None or loss_comparable()
+        ctx.epoch = len(history.loss_curve)
         if schedule == "cosine":
-            _set_lr(optimizer, base_lr * 0.5 * (1 + math.cos(math.pi * epoch / max_iter)))
-        snapshot = (_clone(module.state_dict()), _clone(optimizer.state_dict()))
-        if full_batch:
-            loss = _run_full_batch_epoch(module, optimizer, loss_fn, source, batch_size)
-        else:
-            loss = _run_epoch(module, optimizer, loss_fn, source, batch_size, generator)
+            _set_lr(optimizers, base_lr * 0.5 * (1 + math.cos(math.pi * epoch / max_iter)))
+        saved = snapshot(module, optimizers), history.n_steps
+        try:
+            hooks.on_epoch_begin(module, ctx)
+            comparable = validation is not None or hooks.loss_comparable(ctx)
+            if full_batch:
+                loss = _run_full_batch_epoch(module, optimizers[0], loss_fn, source,
+                                             batch_size, ctx)
+            else:
+                loss = _run_epoch(module, optimizers, loss_fn, source, batch_size, ctx)
+        except KeyboardInterrupt:
+            restore(module, optimizers, saved[0])
+            history.n_steps = saved[1]
+            warnings.warn(
+                f"Training was interrupted during epoch {ctx.epoch + 1}; it ended with the "
+                f"weights of the last complete epoch ({ctx.epoch}).",
+                UserWarning,
+                stacklevel=2,
+            )
+            outcome = "interrupted"
+            break
         if not math.isfinite(loss):
-            module.load_state_dict(snapshot[0])
-            optimizer.load_state_dict(snapshot[1])
+            restore(module, optimizers, saved[0])
+            history.n_steps = saved[1]
             raise NonFiniteLossError(
-                f"The training loss became {loss} at epoch {len(history.loss_curve) + 1}; "
-                "training stopped and the weights of the last finite epoch were kept. Scale the "
-                "input (e.g. StandardScaler) or lower learning_rate_init."
+                f"The training loss became {loss} at epoch {ctx.epoch + 1}; training stopped "
+                "and the weights of the last finite epoch were restored. Scale the input "
+                "(e.g. StandardScaler) or lower learning_rate_init."
             )
         history.loss_curve.append(loss)
         monitored = loss
         if validation is not None:
-            monitored = evaluate(module, loss_fn, validation)
+            monitored = evaluate(module, loss_fn, validation, ctx=ctx)
             history.validation_loss_curve.append(monitored)
         if not comparable:
             history.no_improvement_count, history.best_loss = 0, monitored
@@ -344,21 +528,26 @@ def fit_loop(module, optimizer, loss_fn, source, *, history, max_iter, batch_siz
             history.best_loss = monitored
             if validation is not None:
                 best_state = _clone(module.state_dict())
+        lr = optimizers[0].param_groups[0]["lr"]
+        logs = {"epoch": ctx.epoch + 1, "loss": loss, "lr": lr}
         postfix = {"loss": f"{loss:.5g}"}
         if schedule != "constant":
-            postfix["lr"] = f"{optimizer.param_groups[0]['lr']:.3g}"
+            postfix["lr"] = f"{lr:.3g}"
         if validation is not None:
+            logs["val_loss"] = monitored
             postfix["val_loss"] = f"{monitored:.5g}"
         epochs.set_postfix(postfix)
+        if hooks.on_epoch_end(module, ctx, logs):
+            outcome = "stopped"
+            break
         if history.no_improvement_count >= n_iter_no_change:
-            lr = optimizer.param_groups[0]["lr"]
             if schedule == "adaptive" and lr > _ADAPTIVE_MIN_LR:
-                _set_lr(optimizer, lr / _ADAPTIVE_FACTOR)
+                _set_lr(optimizers, lr / _ADAPTIVE_FACTOR)
                 history.no_improvement_count = 0
                 continue
-            converged = True
+            outcome = "converged"
             break
     epochs.close()
     if best_state is not None:
         module.load_state_dict(best_state)
-    return converged
+    return outcome

@@ -2,11 +2,14 @@
 
 :class:`TorchEstimatorMixin` turns the engine's parameters (``learning_rate_init``,
 ``batch_size``, ``max_iter``, early stopping, ``random_state``, ``device``...) into one call of
-:func:`skae._engine.fit_loop`. An estimator only says which module to build
-(``_build_module``) and what to minimise (``_loss``).
+:func:`skae._engine.fit_loop`, run as a transaction: a fit that raises leaves the estimator as
+it was. An estimator only says which module to build (``_build_module``) and what to minimise
+(``_loss``); the other hooks are optional (see the class docstring).
 """
 
 import io
+import os
+import sys
 import warnings
 from contextlib import contextmanager
 from numbers import Integral, Real
@@ -21,18 +24,27 @@ from skae._engine import (
     SCHEDULES,
     BatchSource,
     History,
+    Hooks,
+    NonFiniteLossError,
+    StepContext,
+    as_optimizers,
     fit_loop,
     iter_batches,
     make_adam,
     resolve_device,
+    restore,
+    snapshot,
 )
-from skae.utils._sklearn_compat import Interval, StrOptions
+from skae.utils._sklearn_compat import CallbackSupportMixin, Interval, StrOptions
 
 __all__ = [
     "ENGINE_PARAMETER_CONSTRAINTS",
     "PREDICT_BATCH_SIZE",
     "TorchEstimatorMixin",
+    "check_hidden_layer_sizes",
+    "external_stacklevel",
     "forked_rng",
+    "store_init_params",
 ]
 
 # Rows per forward pass at prediction time: large enough to amortise per-call overhead,
@@ -69,6 +81,40 @@ def forked_rng(device, seed):
         yield
 
 
+def external_stacklevel():
+    """The ``stacklevel`` that makes a warning raised by the caller point at user code.
+
+    Counts the frames above the caller that belong to skae or scikit-learn (``fit`` wrappers,
+    pipelines, meta-estimators), so the warning names the line that called into them, for
+    every estimator and however deep the call.
+    """
+    import sklearn
+
+    inside = (os.path.dirname(__file__) + os.sep, os.path.dirname(sklearn.__file__) + os.sep)
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(inside):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def check_hidden_layer_sizes(value):
+    """``hidden_layer_sizes`` as a tuple of positive ints, or a ValueError that says why not."""
+    sizes = tuple(np.ravel(np.asarray(value, dtype=object)).tolist())
+    if not all(isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in sizes):
+        raise ValueError(
+            f"hidden_layer_sizes must be a sequence of positive integers, got {value!r}."
+        )
+    return tuple(int(s) for s in sizes)
+
+
+def store_init_params(estimator, params):
+    """Store ``__init__``'s arguments unchanged as attributes of the same names, as scikit-learn
+    requires; ``params`` is ``locals()`` at the start of ``__init__``."""
+    for name, value in params.items():
+        if name not in ("self", "__class__"):
+            setattr(estimator, name, value)
+
+
 def _hashable(value):
     """Parameter values as comparable tuples: ``[128]``, ``(128,)`` and an array compare equal."""
     if isinstance(value, (list, tuple, np.ndarray)):
@@ -76,22 +122,64 @@ def _hashable(value):
     return value
 
 
-class TorchEstimatorMixin:
-    """Training, reproducibility, devices and pickling for estimators built on the engine.
+class _EstimatorHooks(Hooks):
+    """The engine's epoch hooks for one fit call: the estimator's own (``_on_epoch_begin``,
+    ``_on_epoch_end``, ``_loss_comparable``), then the user's callbacks (scikit-learn's
+    callback protocol: one ``"epoch"`` task per epoch under the fit's root task)."""
+
+    def __init__(self, estimator, callback_ctx, fitted_attributes):
+        self.estimator = estimator
+        self.callback_ctx = callback_ctx if getattr(estimator, "_skl_callbacks", None) else None
+        self.fitted_attributes = fitted_attributes
+        self.epoch_ctx = None
+
+    def on_epoch_begin(self, module, ctx):
+        self.estimator._on_epoch_begin(module, ctx)
+        if self.callback_ctx is not None:
+            self.epoch_ctx = self.callback_ctx.subcontext(task_name="epoch")
+            self.epoch_ctx.call_on_fit_task_begin(estimator=self.estimator)
+
+    def on_epoch_end(self, module, ctx, logs):
+        stop = bool(self.estimator._on_epoch_end(module, ctx, logs))
+        if self.epoch_ctx is not None:
+            stop |= bool(self.epoch_ctx.call_on_fit_task_end(
+                estimator=self.estimator, metadata=logs,
+                reconstruction_attributes=self.fitted_attributes))
+        return stop
+
+    def loss_comparable(self, ctx):
+        return self.estimator._loss_comparable(ctx)
+
+
+class TorchEstimatorMixin(CallbackSupportMixin):
+    """Training, reproducibility, devices, callbacks and pickling for estimators on the engine.
 
     Subclasses implement:
 
-    - ``_build_module(self, source, generator)`` -> ``nn.Module`` for the training data
-      ``source`` (a :class:`skae._engine.BatchSource`);
-    - ``_loss(self, module, batch, training)`` -> scalar tensor, the quantity minimised, with
-      ``training=False`` for validation (no corruption, no dropout);
-    - optionally ``_validation_split(self, source, rng)`` -> ``(train, validation)`` sources,
-      and ``_make_optimizer(self)`` -> the optimizer of ``self.module_`` (default: Adam).
+    - ``_build_module(self, train, ctx)`` -> ``nn.Module`` for the training data ``train`` (a
+      :class:`skae._engine.BatchSource`); ``ctx`` is the fit's
+      :class:`skae._engine.StepContext`. Anything the training hooks need in later calls
+      (warm starts) goes in ``ctx.state``; fitted attributes other than the module go in
+      ``ctx.fitted`` and are set on the estimator when the fit succeeds;
+    - ``_loss(self, module, batch, ctx)`` -> scalar tensor, the quantity minimised, with
+      ``ctx.training`` False for validation (no corruption, no dropout); noise is drawn from
+      ``ctx.generator``, so it is reproducible from ``random_state`` without global seeding.
 
-    While the engine trains, ``self._train_generator`` is the ``torch.Generator`` of this fit
-    call (the one that also shuffles): noise drawn in ``_loss`` (denoising corruption,
-    reparameterisation) takes it, so it is reproducible from ``random_state`` without any
-    global seeding. The attribute exists only during training.
+    and may override:
+
+    - ``_check_params(self)``: checks of parameter combinations, run once per fit before the
+      data are read (single values are checked by ``_parameter_constraints``);
+    - ``_on_epoch_begin(self, module, ctx)`` / ``_on_epoch_end(self, module, ctx, logs)``:
+      called around every epoch (schedules, closed-form updates of parameters that the
+      optimizer does not train); ``_on_epoch_end`` returns True to stop;
+    - ``_loss_comparable(self, ctx)``: False while the training objective still changes by
+      design (e.g. KL annealing), which suspends the convergence check;
+    - ``_param_groups(self, module)``: parameter groups of the optimizer (see
+      :func:`skae._engine.make_adam`); ``_make_optimizer(self, module)``: the optimizer(s);
+    - ``_validation_split(self, source, rng)`` -> ``(train, validation)`` sources.
+
+    A fit runs as a transaction (:meth:`_fit_transaction`): if it raises, the estimator's
+    attributes, weights and optimizer state are those it had before the call.
     """
 
     def _batch_size(self, n_samples):
@@ -112,12 +200,28 @@ class TorchEstimatorMixin:
         perm = rng.permutation(n)
         return source.subset(np.sort(perm[n_val:])), source.subset(np.sort(perm[:n_val]))
 
-    def _make_optimizer(self):
-        """The optimizer of ``self.module_``: Adam with ``alpha`` as weight decay. Override to
-        use another (a ``torch.optim.LBFGS`` makes every epoch one full-batch step)."""
-        return make_adam(self.module_, self.learning_rate_init, self.alpha)
+    # -- hooks with defaults ------------------------------------------------------------------
+    def _check_params(self):
+        """Check combinations of parameters; run once per fit, before the data are read."""
 
-    def _loss_comparable(self):
+    def _param_groups(self, module):
+        """Parameter groups for :func:`skae._engine.make_adam`; None: weights vs. biases."""
+        return None
+
+    def _make_optimizer(self, module):
+        """The optimizer of ``module`` (or a list of them): Adam with ``alpha`` as weight
+        decay. Return a ``torch.optim.LBFGS`` to make every epoch one full-batch step."""
+        return make_adam(module, self.learning_rate_init, self.alpha,
+                         self._param_groups(module))
+
+    def _on_epoch_begin(self, module, ctx):
+        """Called before each epoch's first step."""
+
+    def _on_epoch_end(self, module, ctx, logs):
+        """Called after each complete epoch; return True to stop training."""
+        return False
+
+    def _loss_comparable(self, ctx):
         """Whether training losses of different epochs can be compared for the convergence
         check. Override for objectives that change during training (e.g. KL annealing)."""
         return True
@@ -131,6 +235,7 @@ class TorchEstimatorMixin:
         return {name: _hashable(getattr(self, name)) for name in self._structural_params}
 
     def _is_warm(self, incremental):
+        """Whether this fit continues the current model; call once per fit."""
         warm = hasattr(self, "module_") and (incremental or self.warm_start)
         built = getattr(self, "_built_structure", None)
         if warm and built is not None:
@@ -145,57 +250,109 @@ class TorchEstimatorMixin:
                 )
         return warm
 
-    def _engine_fit(self, arrays, *, incremental=False):
-        """Train on the aligned ``arrays`` (already validated); start afresh unless warm."""
-        warm = self._is_warm(incremental)
-        if not warm:
-            self._random_state = check_random_state(self.random_state)
-            self.device_ = resolve_device(self.device)
-        seed = int(self._random_state.randint(np.iinfo(np.int32).max))
-        source = BatchSource(arrays, self.device_)
-        with forked_rng(self.device_, seed):
+    @contextmanager
+    def _fit_transaction(self, warm):
+        """Run a fit all-or-nothing: on any exception, put back the estimator's attributes
+        and, for a warm start, the weights and optimizer state it continued from."""
+        saved = dict(self.__dict__)
+        saved_model = None
+        if warm:
+            saved_model = snapshot(self.module_, as_optimizers(self._optimizer))
+            saved_history = self._history
+            self._history = History(**{
+                **vars(saved_history),
+                "loss_curve": list(saved_history.loss_curve),
+                "validation_loss_curve": None if saved_history.validation_loss_curve is None
+                else list(saved_history.validation_loss_curve),
+                "state": dict(saved_history.state),
+            })
+        try:
+            yield
+        except NonFiniteLossError as exc:
+            self._rollback(saved, saved_model)
+            raise NonFiniteLossError(
+                f"{exc} {type(self).__name__} is left as it was before this call.") from exc
+        except BaseException:
+            self._rollback(saved, saved_model)
+            raise
+
+    def _rollback(self, saved, saved_model):
+        """Put back the attributes (and warm weights) that :meth:`_fit_transaction` saved."""
+        # scikit-learn's callback bookkeeping of this call stays for its teardown.
+        live = {k: v for k, v in self.__dict__.items()
+                if k in ("_callback_fit_ctx", "_skl_callbacks_to_teardown")}
+        self.__dict__.clear()
+        self.__dict__.update(saved, **live)
+        if saved_model is not None:
+            restore(self.module_, as_optimizers(self._optimizer), saved_model)
+
+    def _engine_fit(self, arrays, *, warm, incremental=False, X=None, y=None):
+        """Train on the aligned ``arrays`` (already validated); start afresh unless ``warm``.
+
+        Call inside :meth:`_fit_transaction`. ``X`` and ``y`` are what the callbacks are told
+        the training data are (default: the first array).
+        """
+        rng = self._random_state if warm else check_random_state(self.random_state)
+        device = self.device_ if warm else resolve_device(self.device)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        source = BatchSource(arrays, device)
+        max_iter = 1 if incremental else self.max_iter
+        callback_ctx = self._init_callback_context(max_subtasks=max_iter)
+        callback_ctx.call_on_fit_task_begin(estimator=self, X=arrays[0] if X is None else X,
+                                            y=y)
+        with forked_rng(device, seed):
             generator = torch.Generator().manual_seed(seed)
             train, validation = source, None
             if self.early_stopping and not incremental:
                 train, validation = self._validation_split(source, np.random.default_rng(seed))
-            if not warm:
+            if warm:
+                module, optimizer, history = self.module_, self._optimizer, self._history
+                ctx = StepContext(generator, device, history)
+            else:
+                history = History()
+                ctx = StepContext(generator, device, history)
                 # Built from the training part only: data-dependent start values (input means,
                 # output biases) must not see the held-out validation data.
-                self.module_ = self._build_module(train, generator).to(self.device_)
-                self._built_structure = self._structure()
-                self._optimizer = self._make_optimizer()
-                self._history = History()
-            if validation is not None and self._history.validation_loss_curve is None:
-                self._history.validation_loss_curve = []
-            self._train_generator = generator
-            try:
-                converged = fit_loop(
-                    self.module_, self._optimizer, self._loss, train,
-                    history=self._history,
-                    max_iter=1 if incremental else self.max_iter,
-                    batch_size=self._batch_size(len(train)),
-                    generator=generator,
-                    validation=validation,
-                    tol=self.tol,
-                    n_iter_no_change=self.n_iter_no_change,
-                    # partial_fit carries an adaptive step size over; everything else starts
-                    # from learning_rate_init (as scikit-learn's MLP does).
-                    learning_rate=(None if incremental and self.learning_rate == "adaptive"
-                                   else self.learning_rate_init),
-                    schedule=self.learning_rate,
-                    loss_comparable=self._loss_comparable,
-                    verbose=self.verbose,
-                    desc=type(self).__name__,
-                )
-            finally:
-                del self._train_generator
-                self._sync_history()
-        if not converged and not incremental:
+                module = self._build_module(train, ctx).to(device)
+                optimizer = self._make_optimizer(module)
+            if validation is not None and history.validation_loss_curve is None:
+                history.validation_loss_curve = []
+
+            def fitted_attributes():
+                return {**ctx.fitted, "module_": module, "_optimizer": optimizer,
+                        "_history": history, "device_": device, **_history_attributes(history)}
+
+            outcome = fit_loop(
+                module, optimizer, self._loss, train,
+                history=history,
+                max_iter=max_iter,
+                batch_size=self._batch_size(len(train)),
+                ctx=ctx,
+                hooks=_EstimatorHooks(self, callback_ctx, fitted_attributes),
+                validation=validation,
+                tol=self.tol,
+                n_iter_no_change=self.n_iter_no_change,
+                # partial_fit carries an adaptive step size over; everything else starts
+                # from learning_rate_init (as scikit-learn's MLP does).
+                learning_rate=(None if incremental and self.learning_rate == "adaptive"
+                               else self.learning_rate_init),
+                schedule=self.learning_rate,
+                verbose=self.verbose,
+                desc=type(self).__name__,
+            )
+        # Commit: only a fit that got here changes the estimator.
+        for name, value in fitted_attributes().items():
+            setattr(self, name, value)
+        self._random_state = rng
+        if not warm:
+            self._built_structure = self._structure()
+        callback_ctx.call_on_fit_task_end(estimator=self, reconstruction_attributes={})
+        if outcome == "max_iter" and not incremental:
             warnings.warn(
                 f"{type(self).__name__}: maximum iterations ({self.max_iter}) reached and the "
                 "optimization hasn't converged yet.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=external_stacklevel(),
             )
         return self
 
@@ -211,15 +368,6 @@ class TorchEstimatorMixin:
         if not out:
             return np.empty((0, width), dtype=np.float32)
         return np.concatenate(out).astype(np.float32, copy=False)
-
-    def _sync_history(self):
-        history = self._history
-        self.loss_curve_ = list(history.loss_curve)
-        self.validation_loss_curve_ = (
-            None if history.validation_loss_curve is None else list(history.validation_loss_curve)
-        )
-        self.best_loss_ = history.best_loss
-        self.n_iter_ = len(history.loss_curve)
 
     # -- pickling: torch objects travel through torch.save so that a model trained on a GPU
     #    unpickles on a machine without one (as skorch does).
@@ -244,3 +392,14 @@ class TorchEstimatorMixin:
             if on_cpu and "device_" in state:
                 state["device_"] = torch.device("cpu")
         super().__setstate__(state)
+
+
+def _history_attributes(history):
+    """The fitted attributes that report a :class:`~skae._engine.History`."""
+    return {
+        "loss_curve_": list(history.loss_curve),
+        "validation_loss_curve_": (None if history.validation_loss_curve is None
+                                   else list(history.validation_loss_curve)),
+        "best_loss_": history.best_loss,
+        "n_iter_": len(history.loss_curve),
+    }

@@ -1,32 +1,180 @@
-"""Every public fitted attribute and parameter of a transformer is documented in its class."""
+"""Docstrings of every public estimator, validated by numpydoc, and the fragments behind them.
 
+numpydoc's validator (``numpydoc.validate.validate``) checks the class docstring of every
+estimator that :func:`skae.utils.all_estimators` finds, every public method skae defines on it,
+and every fitted attribute that is a property (``components_``, ``mean_``,
+``user_embeddings_``...). Methods inherited from scikit-learn (``get_params``, ``set_output``,
+``set_*_request``...) are scikit-learn's to document and are not checked.
+"""
+
+import importlib
+import inspect
 import re
 import warnings
+from pathlib import Path
 
+import numpy as np
 import pytest
-from sklearn.base import TransformerMixin
+from numpydoc.docscrape import ClassDoc
+from numpydoc.validate import ERROR_MSGS, validate
+from sklearn.base import RegressorMixin, TransformerMixin
 
-from skae.utils import CHECK_PARAMS, all_estimators
+from skae._docs import DOCS, fill_doc
+from skae.recommenders._topn_base import BaseTopNRecommender
+from skae.utils import CHECK_PARAMS, EXPECTED_FAILED_CHECKS, all_estimators
 
-TRANSFORMERS = [(n, c) for n, c in all_estimators() if issubclass(c, TransformerMixin)]
+ESTIMATORS = all_estimators()
+IDS = [name for name, _ in ESTIMATORS]
+
+# Every numpydoc check is enforced (parameters documented and matching the signature: PR01,
+# PR02, PR03; types and descriptions well formed: PR04-PR10; Returns and Yields sections: RT01,
+# RT03-RT05, YD01; summary and layout: GL*, SS*; See Also: SA02-SA04) except:
+IGNORED = {
+    # An extended summary is not needed where the one-line summary says it all (most methods).
+    "ES01",
+    # Named return values ("self : object", "X_new : ndarray of shape ...") are scikit-learn's
+    # convention, which numpydoc reports as a type line that is not only a type.
+    "RT02",
+}
+# Required of the class docstring, not of each method or property: the class holds the
+# runnable example and the pointers to related estimators.
+CLASS_ONLY = {"EX01", "SA01"}
+assert (IGNORED | CLASS_ONLY) <= set(ERROR_MSGS)
 
 
-def _documented(doc, name):
-    return re.search(rf"^\s*{re.escape(name)}\s*:", doc, flags=re.MULTILINE) is not None
+def _members(cls):
+    """Public methods and properties of ``cls`` that skae defines (not inherited from sklearn)."""
+    for name in sorted(dir(cls)):
+        if name.startswith("_"):
+            continue
+        owner = next(k for k in cls.__mro__ if name in vars(k))
+        if not owner.__module__.startswith("skae"):
+            continue
+        raw = vars(owner)[name]
+        if isinstance(raw, property) or inspect.isfunction(raw):
+            yield name
 
 
-@pytest.mark.parametrize("name, cls", TRANSFORMERS, ids=[n for n, _ in TRANSFORMERS])
-def test_parameters_and_fitted_attributes_are_documented(name, cls, digits):
-    X, _ = digits
-    doc = cls.__doc__
-    for param in cls().get_params():
-        assert _documented(doc, param), f"{name}: parameter {param!r} is not documented"
+def _errors(path, ignore):
+    return [f"{path}: {code} {msg}" for code, msg in validate(path)["errors"]
+            if code not in ignore]
+
+
+@pytest.mark.parametrize("name, cls", ESTIMATORS, ids=IDS)
+def test_numpydoc_validation(name, cls):
+    path = f"{cls.__module__}.{cls.__qualname__}"
+    errors = _errors(path, IGNORED)
+    for member in _members(cls):
+        errors += _errors(f"{path}.{member}", IGNORED | CLASS_ONLY)
+    assert not errors, "\n".join(errors)
+
+
+def test_members_are_found():
+    # The validation above is only as good as the list of what it validates.
+    members = dict(ESTIMATORS)
+    assert {"fit", "transform", "inverse_transform", "reconstruct", "score_samples",
+            "components_", "mean_"} <= set(_members(members["Autoencoder"]))
+    assert {"recommend", "predict_scores", "user_embeddings_"} <= set(_members(members["CDAE"]))
+    assert {"fit", "predict"} <= set(_members(members["AutoRecRegressor"]))
+    assert "get_params" not in set(_members(members["Autoencoder"]))  # scikit-learn's
+
+
+def _fit_data(cls):
+    """Small training data of the kind ``cls`` fits."""
+    rng = np.random.RandomState(0)
+    if issubclass(cls, RegressorMixin):  # AutoRec: (user id, item id) -> rating
+        X = np.column_stack([rng.randint(0, 15, 120), rng.randint(0, 10, 120)])
+        return X, rng.randint(1, 6, 120).astype(float)
+    if issubclass(cls, BaseTopNRecommender):  # a user x item interaction matrix
+        return (rng.rand(60, 20) > 0.7).astype(np.float32), None
+    assert issubclass(cls, TransformerMixin), cls
+    return rng.rand(80, 12), None
+
+
+@pytest.mark.parametrize("name, cls", ESTIMATORS, ids=IDS)
+def test_parameters_and_fitted_attributes_are_documented(name, cls):
+    # numpydoc checks the Parameters section against the signature (PR01, PR02) but not the
+    # Attributes section against what fit sets: this test does, on numpydoc's parsed sections.
+    doc = ClassDoc(cls, config={"show_class_members": False})
+    params = {p.name for p in doc["Parameters"]}
+    assert set(cls().get_params()) <= params, f"{name}: undocumented parameters"
+    documented = {a.name for a in doc["Attributes"]}
     est = cls(**CHECK_PARAMS.get(name, {}))
+    X, y = _fit_data(cls)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        est.fit(X[:200])
-    fitted = [a for a in vars(est) if a.endswith("_") and not a.startswith("_")]
+        est.fit(X, y)
+    fitted = {a for a in vars(est) if a.endswith("_") and not a.startswith("_")}
+    fitted |= {m for m in _members(cls) if m.endswith("_")}  # properties (components_...)
     assert fitted, f"{name} set no fitted attributes"
-    for attr in fitted:
-        assert _documented(doc, attr), f"{name}: fitted attribute {attr!r} is not documented"
-    assert "Examples" in doc and ">>>" in doc, f"{name} has no runnable example"
+    assert fitted <= documented, f"{name}: undocumented fitted attributes {fitted - documented}"
+    assert doc["Examples"] and any(">>>" in line for line in doc["Examples"])
+
+
+@pytest.mark.parametrize("name, cls", ESTIMATORS, ids=IDS)
+def test_no_placeholder_is_left(name, cls):
+    left = re.findall(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", cls.__doc__)
+    assert not left, f"{name}: unfilled docstring placeholders {left}"
+
+
+def test_fill_doc_shared_fragments_and_overrides():
+    @fill_doc
+    class Plain:
+        """Doc.
+
+        Parameters
+        ----------
+        {autoencoder_params}
+        """
+
+    assert 'default="relu"' in Plain.__doc__ and "{" + "activation_default}" not in Plain.__doc__
+
+    @fill_doc(activation_default='"sigmoid"', extra="x : int\n        An extra one.")
+    class Overridden:
+        """Doc.
+
+        Parameters
+        ----------
+        {autoencoder_params}
+
+        {extra}
+        """
+
+    assert 'default="sigmoid"' in Overridden.__doc__ and 'default="relu"' not in Overridden.__doc__
+    assert "x : int" in Overridden.__doc__
+    assert "activation_default" in DOCS and 'default="relu"' not in DOCS["autoencoder_params"]
+
+    with pytest.raises(KeyError, match="misspelt"):
+        @fill_doc
+        class Misspelt:
+            """{misspelt}"""
+
+
+def test_activation_defaults_in_docs_match_the_signatures():
+    from skae import Autoencoder, ContractiveAutoencoder
+
+    for cls in (Autoencoder, ContractiveAutoencoder):
+        default = inspect.signature(cls).parameters["activation"].default
+        doc = {p.name: p.type for p in ClassDoc(cls, config={})["Parameters"]}
+        assert doc["activation"].endswith(f'default="{default}"'), cls.__name__
+
+
+def test_no_docstring_is_patched_after_definition():
+    # Docstrings are filled by @fill_doc when the class is defined, never by assigning to
+    # __doc__ afterwards (skae.datasets' loader template is its own, shared by two loaders).
+    root = Path(importlib.import_module("skae").__file__).parent
+    patched = [str(p.relative_to(root)) for p in root.rglob("*.py")
+               if re.search(r"^\w+\.__doc__\s*=.*\.replace\(", p.read_text(), re.MULTILINE)]
+    assert patched == []
+
+
+def test_benchmarks_page_lists_the_expected_failed_checks():
+    # doc/benchmarks.rst writes out EXPECTED_FAILED_CHECKS; the two must not drift apart.
+    page = Path(__file__).parents[1] / "doc" / "benchmarks.rst"
+    if not page.is_file():
+        pytest.skip("doc/ is not available (installed package)")
+    text = page.read_text().split("Expected failed estimator checks", 1)[1]
+    sections = re.split(r"^(\w+)\n~+\n", text, flags=re.MULTILINE)
+    listed = {sections[i]: set(re.findall(r"^- ``(check_\w+)``", sections[i + 1], re.MULTILINE))
+              for i in range(1, len(sections), 2)}
+    assert listed == {name: set(checks) for name, checks in EXPECTED_FAILED_CHECKS.items()}

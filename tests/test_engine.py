@@ -18,7 +18,7 @@ from skae._engine import (
 )
 
 
-def _mse(module, batch, training):
+def _mse(module, batch, ctx):
     x, y = batch
     return (module(x) - y).square().mean()
 
@@ -106,9 +106,9 @@ def test_cosine_schedule_anneals_the_step_size_over_max_iter(regression):
     optimizer = make_adam(net, 1.0)
     seen = []
 
-    def loss(module, batch, training):
+    def loss(module, batch, ctx):
         seen.append(optimizer.param_groups[0]["lr"])
-        return _mse(module, batch, training)
+        return _mse(module, batch, ctx)
 
     n_epochs, lr0 = 8, 0.05
     fit_loop(net, optimizer, loss, regression, history=History(), max_iter=n_epochs,
@@ -127,7 +127,7 @@ def test_adaptive_schedule_divides_the_step_size_on_plateaus(regression):
                          batch_size=50, tol=1e9, n_iter_no_change=2, learning_rate=1e-3,
                          schedule="adaptive")
     # 1e-3 -> 2e-4 -> 4e-5 -> 8e-6 -> 1.6e-6 -> 3.2e-7 (<= 1e-6: stop), two epochs each.
-    assert converged
+    assert converged == "converged"
     assert optimizer.param_groups[0]["lr"] == pytest.approx(3.2e-7)
     assert len(history.loss_curve) == 1 + 6 * 2
     constant = History()

@@ -137,3 +137,43 @@ def test_scorer_with_explicit_holdout_matches_metric():
     assert scorer(_Oracle(Y_SCORE), foldin, Y_TRUE) == pytest.approx(
         np.mean([1 / 2, 1.0]))
     assert "recall_at_k" in repr(scorer)
+
+
+# ndcg_at_k against scikit-learn's ndcg_score. The two definitions coincide (same discount
+# 1 / log2(rank + 2), same ideal DCG truncated at k) where these differences do not arise:
+# - relevance: skae's is binary (any non-zero y_true is relevant, gain 1); scikit-learn uses
+#   y_true itself as a graded gain. So y_true here is 0/1, or compared after binarising it;
+# - ties in y_score: scikit-learn averages the gains of tied items over their ranks; skae breaks
+#   ties in an arbitrary order. Continuous random scores have no ties (asserted);
+# - rows without a relevant item: scikit-learn scores them 0 and averages them in; skae leaves
+#   them out (NaN per row). Every row here has at least one relevant item;
+# - non-finite scores: skae ranks -inf last (excluded items); scikit-learn rejects them.
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("n_items", [2, 7, 60])
+def test_ndcg_equals_sklearn_ndcg_score_on_binary_relevance(seed, n_items):
+    from sklearn.metrics import ndcg_score
+
+    rng = np.random.RandomState(seed)
+    y_true = (rng.rand(40, n_items) < 0.3).astype(int)
+    y_true[np.arange(40), rng.randint(0, n_items, 40)] = 1  # every row has a relevant item
+    y_score = rng.randn(40, n_items)
+    assert all(len(np.unique(row)) == n_items for row in y_score)  # no ties
+    for k in sorted({1, 2, 5, 10, n_items, n_items + 3}):
+        assert ndcg_at_k(y_true, y_score, k=k) == pytest.approx(
+            ndcg_score(y_true, y_score, k=k), rel=1e-12)
+        per_user = ndcg_at_k(sp.csr_matrix(y_true), y_score, k=k, average=False)
+        expected = [ndcg_score(y_true[[u]], y_score[[u]], k=k) for u in range(len(y_true))]
+        np.testing.assert_allclose(per_user, expected, rtol=1e-12)
+
+
+def test_ndcg_uses_binary_relevance_where_sklearn_uses_graded_gains():
+    from sklearn.metrics import ndcg_score
+
+    rng = np.random.RandomState(0)
+    graded = rng.randint(0, 4, size=(40, 12)) * (rng.rand(40, 12) < 0.5)
+    graded[:, 0] = 3  # every row has a relevant item
+    y_score = rng.randn(40, 12)
+    ours = ndcg_at_k(graded, y_score, k=5)
+    assert ours == pytest.approx(ndcg_score(graded > 0, y_score, k=5), rel=1e-12)
+    # ...and not scikit-learn's graded value, which weighs relevance levels differently.
+    assert abs(ours - ndcg_score(graded, y_score, k=5)) > 0.01  # 0.479 against 0.435

@@ -7,8 +7,8 @@ vector classifier on that code is compared with the same classifier on PCA codes
 size and on the raw pixels. Everything is ordinary scikit-learn: ``Pipeline``,
 ``FunctionTransformer``, ``make_pipeline``.
 
-Run from the repository root with the data home set, e.g.
-``SKAE_DATA=../shared/data python examples/autoencoders/plot_pipeline_mnist.py``.
+Run from the repository root with ``SKAE_DATA`` naming your data home, e.g.
+``SKAE_DATA=/path/to/data python examples/autoencoders/plot_pipeline_mnist.py``.
 """
 
 # %%

@@ -12,8 +12,8 @@ handwritten digits. Because it is a generative model with a likelihood bound, it
   ``log p(x)`` in nats, which tells digits apart from Fashion-MNIST clothes it never saw.
 
 Small on purpose (10,000 training images, 10 epochs): it runs in well under a minute on a
-CPU. Run from the repository root with the data home set, e.g.
-``SKAE_DATA=../shared/data python examples/generative/plot_vae_mnist.py``.
+CPU. Run from the repository root with ``SKAE_DATA`` naming your data home, e.g.
+``SKAE_DATA=/path/to/data python examples/generative/plot_vae_mnist.py``.
 """
 
 # %%

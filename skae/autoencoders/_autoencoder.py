@@ -1,8 +1,11 @@
 """``Autoencoder``: the plain (linear, nonlinear or deep) autoencoder."""
 
+import torch
+
 from skae._base import BaseAutoencoder
 from skae._docs import fill_doc
-from skae.nn import ACTIVATIONS, MLPAutoencoder
+from skae._estimator import store_init_params
+from skae.nn import ACTIVATIONS, LOSSES, MLPAutoencoder, reconstruction_loss
 from skae.utils._sklearn_compat import StrOptions
 
 __all__ = ["Autoencoder"]
@@ -69,6 +72,9 @@ class Autoencoder(BaseAutoencoder):
     _parameter_constraints = {
         **BaseAutoencoder._parameter_constraints,
         "code_activation": [StrOptions({"same", *ACTIVATIONS})],
+        "out_activation": [StrOptions({"auto", *ACTIVATIONS})],
+        "tied_weights": ["boolean"],
+        "loss": [StrOptions(set(LOSSES))],
     }
 
     def __init__(
@@ -95,31 +101,38 @@ class Autoencoder(BaseAutoencoder):
         device="cpu",
         verbose=0,
     ):
-        self.n_components = n_components
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.code_activation = code_activation
-        self.out_activation = out_activation
-        self.tied_weights = tied_weights
-        self.loss = loss
-        self.alpha = alpha
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.batch_size = batch_size
-        self.max_iter = max_iter
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.warm_start = warm_start
-        self.random_state = random_state
-        self.device = device
-        self.verbose = verbose
+        store_init_params(self, locals())
 
-    def _build_module(self, source, generator):
-        mean = self._input_mean(source)
+    # -- configuration ---------------------------------------------------------------------
+    def _check_params(self):
+        super()._check_params()
+        if (self.loss == "cross_entropy"
+                and self.out_activation not in ("auto", "sigmoid")):
+            raise ValueError(
+                "loss='cross_entropy' needs out_activation='sigmoid' (or 'auto'); got "
+                f"out_activation={self.out_activation!r}."
+            )
+
+    def _out_activation(self):
+        """The output activation's name, ``"auto"`` resolved from the loss."""
+        if self.out_activation == "auto":
+            return "sigmoid" if self.loss == "cross_entropy" else "identity"
+        return self.out_activation
+
+    def _code_activation(self):
+        """The code layer's activation name, ``"same"`` resolved to ``activation``."""
+        return self.activation if self.code_activation == "same" else self.code_activation
+
+    def _unit_interval_reason(self):
+        if self.loss == "cross_entropy":
+            return "loss='cross_entropy'", "loss='squared'"
+        return None
+
+    # -- what the engine calls -------------------------------------------------------------
+    def _build_module(self, train, ctx):
+        mean = self._input_mean(train)
         module = MLPAutoencoder(
-            source.arrays[0].shape[1],
+            train.arrays[0].shape[1],
             self._hidden_sizes(),
             self.n_components,
             activation=self.activation,
@@ -127,11 +140,67 @@ class Autoencoder(BaseAutoencoder):
             out_activation=self._out_activation(),
             tied_weights=self.tied_weights,
             mean=mean,
-            generator=generator,
+            generator=ctx.generator,
         )
-        self._init_output_bias(module, mean)
+        # Start the reconstruction at the data mean (the logit of it for a sigmoid output).
+        _, bias = module.decoder_linear(module.n_layers - 1)
+        with torch.no_grad():
+            if self._out_activation() == "sigmoid":
+                bias.copy_(torch.logit(mean.clamp(1e-3, 1 - 1e-3)))
+            elif self._out_activation() == "identity":
+                bias.copy_(mean)
         return module
 
-    def _code_activation(self):
-        """The code layer's activation name, ``"same"`` resolved to ``activation``."""
-        return self.activation if self.code_activation == "same" else self.code_activation
+    def _corrupt(self, x, ctx):
+        """The training input of a minibatch (the clean ``x``; denoising corrupts it)."""
+        return x
+
+    def _penalty(self, module, x, aux):
+        """A regularisation term added to the reconstruction loss, or None."""
+        return None
+
+    def _loss(self, module, batch, ctx):
+        x = batch[0]
+        logits, aux = module(self._corrupt(x, ctx) if ctx.training else x)
+        loss = reconstruction_loss(self.loss, logits, x, module._out_act, reduction="mean")
+        penalty = self._penalty(module, x, aux)
+        return loss if penalty is None else loss + penalty
+
+    # -- public API ------------------------------------------------------------------------
+    def score_samples(self, X):
+        """Negative reconstruction loss of each sample (higher is better).
+
+        The loss is the one the model was trained with (mean over features of the squared
+        error, or of the binary cross-entropy), without any regularisation term.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,), dtype float32
+            The negative loss of each sample, in float32 like the network that computes it:
+            a float64 cast would claim a precision the scores do not have (batch and
+            row-by-row results differ by ~1 ulp).
+        """
+        X = self._validate_predict_data(X)
+        self._check_unit_interval(X)
+
+        def neg_loss(module, x):
+            logits, _ = module(x)
+            return -reconstruction_loss(self.loss, logits, x, module._out_act)
+
+        return self._predict_batches(X, neg_loss)
+
+    @property
+    def components_(self):
+        """Encoder weights ``W``, (n_components, ``n_features_in_``), of a one-layer encoder."""
+        layers = self.module_.encoder_layers
+        if len(layers) != 1:
+            raise AttributeError(
+                "components_ is only defined for a single-layer encoder "
+                "(hidden_layer_sizes=()); use module_.encoder_layers for deep models."
+            )
+        return layers[0].weight.detach().cpu().numpy().copy()

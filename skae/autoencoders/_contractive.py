@@ -3,6 +3,7 @@
 from numbers import Real
 
 from skae._docs import fill_doc
+from skae._estimator import store_init_params
 from skae.autoencoders._autoencoder import Autoencoder
 from skae.nn import contractive_penalty_closed_form, contractive_penalty_exact
 from skae.utils._sklearn_compat import Interval
@@ -10,7 +11,8 @@ from skae.utils._sklearn_compat import Interval
 __all__ = ["ContractiveAutoencoder"]
 
 
-@fill_doc
+# The shared parameter docs state Autoencoder's default activation; this class's differs.
+@fill_doc(activation_default='"sigmoid"')
 class ContractiveAutoencoder(Autoencoder):
     """Contractive autoencoder: reconstruction loss plus the encoder's squared Jacobian norm.
 
@@ -96,29 +98,7 @@ class ContractiveAutoencoder(Autoencoder):
         device="cpu",
         verbose=0,
     ):
-        super().__init__(
-            n_components,
-            hidden_layer_sizes=hidden_layer_sizes,
-            activation=activation,
-            code_activation=code_activation,
-            out_activation=out_activation,
-            tied_weights=tied_weights,
-            loss=loss,
-            alpha=alpha,
-            learning_rate=learning_rate,
-            learning_rate_init=learning_rate_init,
-            batch_size=batch_size,
-            max_iter=max_iter,
-            tol=tol,
-            n_iter_no_change=n_iter_no_change,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            warm_start=warm_start,
-            random_state=random_state,
-            device=device,
-            verbose=verbose,
-        )
-        self.contraction_weight = contraction_weight
+        store_init_params(self, locals())
 
     def _penalty(self, module, x, aux):
         if self.contraction_weight == 0:
@@ -132,10 +112,3 @@ class ContractiveAutoencoder(Autoencoder):
         else:
             norm = contractive_penalty_exact(module.encode, x)
         return self.contraction_weight * norm
-
-
-# The shared parameter docs state Autoencoder's default activation; this class's differs.
-ContractiveAutoencoder.__doc__ = ContractiveAutoencoder.__doc__.replace(
-    'activation : {"relu", "sigmoid", "tanh", "identity"}, default="relu"',
-    'activation : {"relu", "sigmoid", "tanh", "identity"}, default="sigmoid"',
-)

@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from skae._docs import fill_doc
+from skae._estimator import store_init_params
 from skae.autoencoders._autoencoder import Autoencoder
 from skae.nn import CORRUPTIONS
 from skae.utils._sklearn_compat import Interval, StrOptions
@@ -120,49 +121,26 @@ class DenoisingAutoencoder(Autoencoder):
         device="cpu",
         verbose=0,
     ):
-        super().__init__(
-            n_components,
-            hidden_layer_sizes=hidden_layer_sizes,
-            activation=activation,
-            code_activation=code_activation,
-            out_activation=out_activation,
-            tied_weights=tied_weights,
-            loss=loss,
-            alpha=alpha,
-            learning_rate=learning_rate,
-            learning_rate_init=learning_rate_init,
-            batch_size=batch_size,
-            max_iter=max_iter,
-            tol=tol,
-            n_iter_no_change=n_iter_no_change,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            warm_start=warm_start,
-            random_state=random_state,
-            device=device,
-            verbose=verbose,
-        )
-        self.noise = noise
-        self.noise_level = noise_level
+        store_init_params(self, locals())
 
-    def _fit(self, X, incremental):
+    def _check_params(self):
+        super()._check_params()
         if self.noise != "gaussian" and self.noise_level > 1:
             raise ValueError(
                 f"noise_level is the fraction of corrupted entries for noise={self.noise!r} "
                 f"and must be in [0, 1]; got noise_level={self.noise_level}."
             )
-        return super()._fit(X, incremental)
 
-    def _build_module(self, source, generator):
-        # Salt-and-pepper noise uses the extreme values of the data the model started on.
-        self._noise_range = _value_range(source.arrays[0])
-        return super()._build_module(source, generator)
+    def _build_module(self, train, ctx):
+        # Salt-and-pepper noise uses the extreme values of the data the model started on;
+        # kept in the training state, so warm starts corrupt with the same values.
+        ctx.state["noise_range"] = _value_range(train.arrays[0])
+        return super()._build_module(train, ctx)
 
-    def _corrupt(self, x):
-        # Called by BaseAutoencoder._loss on training minibatches only, while the engine
-        # exposes its generator: a fresh corruption per minibatch, reproducible from the seed.
-        generator = self._train_generator
+    def _corrupt(self, x, ctx):
+        # Training minibatches only: a fresh corruption per minibatch, drawn from the fit's
+        # generator, so it is reproducible from random_state.
         if self.noise == "salt_and_pepper":
-            low, high = self._noise_range
-            return CORRUPTIONS["salt_and_pepper"](x, self.noise_level, generator, low, high)
-        return CORRUPTIONS[self.noise](x, self.noise_level, generator)
+            low, high = ctx.state["noise_range"]
+            return CORRUPTIONS["salt_and_pepper"](x, self.noise_level, ctx.generator, low, high)
+        return CORRUPTIONS[self.noise](x, self.noise_level, ctx.generator)

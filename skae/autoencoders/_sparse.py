@@ -3,6 +3,7 @@
 from numbers import Real
 
 from skae._docs import fill_doc
+from skae._estimator import store_init_params
 from skae.autoencoders._autoencoder import Autoencoder
 from skae.nn import SPARSITY_PENALTIES
 from skae.utils._sklearn_compat import Interval, StrOptions
@@ -118,33 +119,10 @@ class SparseAutoencoder(Autoencoder):
         device="cpu",
         verbose=0,
     ):
-        super().__init__(
-            n_components,
-            hidden_layer_sizes=hidden_layer_sizes,
-            activation=activation,
-            code_activation=code_activation,
-            out_activation=out_activation,
-            tied_weights=tied_weights,
-            loss=loss,
-            alpha=alpha,
-            learning_rate=learning_rate,
-            learning_rate_init=learning_rate_init,
-            batch_size=batch_size,
-            max_iter=max_iter,
-            tol=tol,
-            n_iter_no_change=n_iter_no_change,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            warm_start=warm_start,
-            random_state=random_state,
-            device=device,
-            verbose=verbose,
-        )
-        self.sparsity = sparsity
-        self.sparsity_weight = sparsity_weight
-        self.sparsity_target = sparsity_target
+        store_init_params(self, locals())
 
-    def _fit(self, X, incremental):
+    def _check_params(self):
+        super()._check_params()
         if self.sparsity == "kl" and self._code_activation() != "sigmoid":
             # KL(rho || rho_hat) compares Bernoulli means: codes outside (0, 1) have none.
             raise ValueError(
@@ -153,7 +131,6 @@ class SparseAutoencoder(Autoencoder):
                 f"activation={self.activation!r}, code_activation={self.code_activation!r}. "
                 "Use sparsity='l1' for other activations."
             )
-        return super()._fit(X, incremental)
 
     def _penalty(self, module, x, aux):
         code = aux["code"]

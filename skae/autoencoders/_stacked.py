@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from skae._base import BaseAutoencoder
 from skae._docs import fill_doc
+from skae._estimator import store_init_params
 from skae.autoencoders._autoencoder import Autoencoder
 from skae.utils._sklearn_compat import StrOptions
 
@@ -98,6 +99,10 @@ class StackedAutoencoder(Autoencoder):
     mean_ : ndarray of shape (``n_features_in_``,)
         Per-feature training mean subtracted before encoding.
 
+    components_ : ndarray of shape (n_components, ``n_features_in_``)
+        Encoder weights of a single-layer encoder (``hidden_layer_sizes=()``); deep encoders
+        raise AttributeError (use ``module_.encoder_layers``).
+
     See Also
     --------
     Autoencoder : The same deep network, trained from random weights.
@@ -158,30 +163,7 @@ class StackedAutoencoder(Autoencoder):
         device="cpu",
         verbose=0,
     ):
-        super().__init__(
-            n_components,
-            hidden_layer_sizes=hidden_layer_sizes,
-            activation=activation,
-            code_activation=code_activation,
-            out_activation=out_activation,
-            tied_weights=tied_weights,
-            loss=loss,
-            alpha=alpha,
-            learning_rate=learning_rate,
-            learning_rate_init=learning_rate_init,
-            batch_size=batch_size,
-            max_iter=max_iter,
-            tol=tol,
-            n_iter_no_change=n_iter_no_change,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            warm_start=warm_start,
-            random_state=random_state,
-            device=device,
-            verbose=verbose,
-        )
-        self.pretrain = pretrain
-        self.pretrain_estimator = pretrain_estimator
+        store_init_params(self, locals())
 
     def _layer_template(self):
         if self.pretrain_estimator is not None:
@@ -223,13 +205,14 @@ class StackedAutoencoder(Autoencoder):
                 X = est.transform(X)
         return estimators
 
-    def _build_module(self, source, generator):
-        module = super()._build_module(source, generator)
-        self.estimators_ = []
+    def _build_module(self, train, ctx):
+        module = super()._build_module(train, ctx)
+        estimators = []
         if self.pretrain == "greedy":
-            self.estimators_ = self._pretrain_layers(_as_numpy(source.arrays[0]), generator)
-            for depth, est in enumerate(self.estimators_):
+            estimators = self._pretrain_layers(_as_numpy(train.arrays[0]), ctx.generator)
+            for depth, est in enumerate(estimators):
                 _copy_layer(module, est.module_, depth)
+        ctx.fitted["estimators_"] = estimators
         return module
 
     def export_encoder(self):

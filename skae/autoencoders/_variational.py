@@ -6,14 +6,13 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from skae._base import BaseAutoencoder
 from skae._docs import fill_doc
-from skae._engine import iter_batches
-from skae._estimator import ENGINE_PARAMETER_CONSTRAINTS, PREDICT_BATCH_SIZE
+from skae._engine import column_sums
+from skae._estimator import PREDICT_BATCH_SIZE, store_init_params
 from skae._random import keyed_standard_normal
-from skae.nn import ACTIVATIONS
 from skae.nn._variational import LIKELIHOODS, VariationalMLP, negative_elbo
 from skae.utils._sklearn_compat import Interval, StrOptions
 
@@ -123,10 +122,7 @@ class VariationalAutoencoder(BaseAutoencoder):
                           "device")
 
     _parameter_constraints = {
-        **ENGINE_PARAMETER_CONSTRAINTS,
-        "n_components": [Interval(Integral, 1, None, closed="left")],
-        "hidden_layer_sizes": ["array-like"],
-        "activation": [StrOptions(set(ACTIVATIONS))],
+        **BaseAutoencoder._parameter_constraints,
         "likelihood": [StrOptions(set(LIKELIHOODS))],
         "beta": [Interval(Real, 0, None, closed="left")],
         "n_importance": [Interval(Integral, 1, None, closed="left")],
@@ -155,69 +151,25 @@ class VariationalAutoencoder(BaseAutoencoder):
         device="cpu",
         verbose=0,
     ):
-        self.n_components = n_components
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.likelihood = likelihood
-        self.beta = beta
-        self.n_importance = n_importance
-        self.alpha = alpha
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.batch_size = batch_size
-        self.max_iter = max_iter
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.warm_start = warm_start
-        self.random_state = random_state
-        self.device = device
-        self.verbose = verbose
+        store_init_params(self, locals())
 
     # -- what BaseAutoencoder and the engine call ------------------------------------------
-    def _out_activation(self):
-        return "sigmoid" if self.likelihood == "bernoulli" else "identity"
+    def _unit_interval_reason(self):
+        if self.likelihood == "bernoulli":
+            return "likelihood='bernoulli'", "likelihood='gaussian'"
+        return None
 
-    def _check_support(self, X):
-        """A Bernoulli likelihood is only defined for data in [0, 1]."""
-        if self.likelihood != "bernoulli":
-            return
-        data = X.data if sp.issparse(X) else X
-        if data.size and (data.min() < 0 or data.max() > 1):
-            raise ValueError(
-                "likelihood='bernoulli' needs data in [0, 1]; got values in "
-                f"[{data.min():.4g}, {data.max():.4g}]. Scale the data (e.g. MinMaxScaler) "
-                "or use likelihood='gaussian'."
-            )
-
-    def _validate_fit_data(self, X, reset):
-        X = validate_data(self, X, accept_sparse="csr", dtype=[np.float32, np.float64],
-                          reset=reset)
-        self._check_support(X)
-        return X
-
-    def _input_moments(self, source):
-        """Per-feature mean and variance of the training data, batch by batch."""
-        n_features = source.arrays[0].shape[1]
-        s1 = torch.zeros(n_features, dtype=torch.float64)
-        s2 = torch.zeros(n_features, dtype=torch.float64)
-        for (xb,) in iter_batches(source, PREDICT_BATCH_SIZE):
-            xb = xb.double().cpu()
-            s1 += xb.sum(0)
-            s2 += xb.square().sum(0)
-        mean = s1 / len(source)
-        var = (s2 / len(source) - mean.square()).clamp_min(0.0)
-        return mean.float(), var.float()
-
-    def _build_module(self, source, generator):
-        mean, var = self._input_moments(source)
+    def _build_module(self, train, ctx):
+        mean = self._input_mean(train)
+        var = (column_sums(train, torch.square) / len(train)
+               - mean.double().square()).clamp_min(0.0).float()
         floor = max(_RELATIVE_VAR_FLOOR * float(var.mean()), _ABSOLUTE_VAR_FLOOR)
         # Seed of the Monte Carlo draws of score_samples: from this fit's generator, and kept
         # for the life of the module (partial_fit and warm starts do not change it).
-        self._score_seed = int(torch.randint(np.iinfo(np.int32).max, (1,), generator=generator))
+        ctx.fitted["_score_seed"] = int(
+            torch.randint(np.iinfo(np.int32).max, (1,), generator=ctx.generator))
         return VariationalMLP(
-            source.arrays[0].shape[1],
+            train.arrays[0].shape[1],
             self._hidden_sizes(),
             self.n_components,
             activation=self.activation,
@@ -225,14 +177,14 @@ class VariationalAutoencoder(BaseAutoencoder):
             mean=mean,
             variance=var,
             var_floor=floor,
-            generator=generator,
+            generator=ctx.generator,
         )
 
-    def _loss(self, module, batch, training):
+    def _loss(self, module, batch, ctx):
         # The ELBO is an expectation over q(z|x): validation samples z too (from the same
         # generator), so the validation loss is the same quantity as the training loss.
         x = batch[0]
-        out, aux = module(x, getattr(self, "_train_generator", None))
+        out, aux = module(x, ctx.generator)
         loss = negative_elbo(module.log_likelihood(x, out), aux["mu"], aux["logvar"], self.beta)
         return loss.mean()
 
@@ -269,7 +221,7 @@ class VariationalAutoencoder(BaseAutoencoder):
             as in :meth:`Autoencoder.score_samples`.
         """
         X = self._validate_predict_data(X)
-        self._check_support(X)
+        self._check_unit_interval(X)
         module = self.module_.eval()
         # Rows per batch: the k decoded draws of each row are alive at once, so bound
         # batch * k * n_features (about 16 MB of float32).
@@ -286,21 +238,6 @@ class VariationalAutoencoder(BaseAutoencoder):
                          else module.importance_weighted(x, eps))
                 out.append(bound.cpu().numpy())
         return np.concatenate(out)
-
-    def score(self, X, y=None):
-        """Mean of :meth:`score_samples`: the average log-likelihood bound in nats.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        score : float
-        """
-        return float(np.mean(self.score_samples(X), dtype=np.float64))
 
     def sample(self, n_samples=1, random_state=None):
         """Generate data: decode codes drawn from the prior ``N(0, I)``.
@@ -325,11 +262,3 @@ class VariationalAutoencoder(BaseAutoencoder):
         generator = torch.Generator().manual_seed(seed)
         z = torch.randn(n_samples, self.n_components, generator=generator).numpy()
         return self._predict_batches(z, lambda m, h: m.decode(h), self.n_features_in_)
-
-    @property
-    def components_(self):
-        """Not defined for a VAE: its encoder has separate mean and variance heads."""
-        raise AttributeError(
-            "VariationalAutoencoder has no components_; the encoder's mean head is "
-            "module_.mu_head."
-        )

@@ -2,12 +2,11 @@
 
 Loaders in :mod:`skae.datasets` read plain files from a *data home* folder and
 never touch the network unless the caller passes ``download_if_missing=True``.
+Downloads go through pooch, an optional dependency imported only then.
 """
 
 from __future__ import annotations
 
-import hashlib
-import logging
 import os
 import shutil
 import tempfile
@@ -23,9 +22,6 @@ DATA_HOME_ENV = "SKAE_DATA"
 
 _DEFAULT_DATA_HOME = "~/skae_data"
 _CHUNK_SIZE = 1 << 20
-_URL_TIMEOUT_S = 60
-
-logger = logging.getLogger(__name__)
 
 
 def _resolve_data_home(data_home: str | os.PathLike | None = None) -> tuple[Path, str]:
@@ -146,30 +142,35 @@ def _require_file(
     raise _missing_file_error(relpath, path, home, how, url if download else None, hint)
 
 
-def _check_digest(digest, checksum: str | None, url: str) -> None:
-    if checksum is None:
-        return
-    expected = checksum.split(":", 1)[1].lower()
-    actual = digest.hexdigest()
-    if actual != expected:
-        raise OSError(
-            f"Checksum mismatch for {url}: expected {checksum}, got "
-            f"{checksum.split(':', 1)[0]}:{actual}. The download was discarded; "
-            "retry later or fetch the file by hand."
-        )
+def _import_pooch(url: str):
+    """Import pooch, the optional download dependency, with an actionable error if absent."""
+    try:
+        import pooch
+    except ImportError as exc:
+        raise ImportError(
+            f"Downloading {url} needs pooch, which is not installed. Install it with "
+            "`pip install pooch` (or `pip install skae[download]`), or put the file in the "
+            "data home by hand."
+        ) from exc
+    return pooch
+
+
+def _copy_file_url(url: str, output_file: str, pooch_instance=None) -> None:
+    """A pooch downloader for ``file://`` URLs (local mirrors, tests)."""
+    with urllib.request.urlopen(url) as src, open(output_file, "wb") as out:
+        shutil.copyfileobj(src, out, _CHUNK_SIZE)
 
 
 def _download(url: str, dest: Path, checksum: str | None = None) -> Path:
-    """Download ``url`` to ``dest`` atomically.
+    """Download ``url`` to ``dest`` with pooch, verifying ``checksum``.
 
-    The bytes go to a temporary file in ``dest``'s folder which is renamed
-    onto ``dest`` only once complete (and verified), so an interrupted
-    download never leaves a truncated file that later loads would trust.
+    pooch writes to a temporary file next to ``dest`` and moves it onto ``dest`` only once
+    complete and verified, so a failed or interrupted download leaves nothing behind.
 
     Parameters
     ----------
     url : str
-        Source URL (``https://``, ``http://`` or ``file://``).
+        Source URL (``https://``, ``http://``, ``ftp://`` or ``file://``).
     dest : pathlib.Path
         Final path; parent folders are created.
     checksum : str, default=None
@@ -178,46 +179,75 @@ def _download(url: str, dest: Path, checksum: str | None = None) -> Path:
     Returns
     -------
     dest : pathlib.Path
+        The downloaded file.
 
     Raises
     ------
+    ImportError
+        pooch is not installed.
     OSError
-        Network errors, or a checksum mismatch; no file is left behind.
+        A checksum mismatch (or a network error); no file is left behind.
     """
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    # usedforsecurity=False: md5 is only an integrity check here, and FIPS builds
-    # refuse it otherwise.
-    algo = checksum.split(":", 1)[0] if checksum else None
-    digest = hashlib.new(algo, usedforsecurity=False) if algo else None
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    logger.info("Downloading %s to %s", url, dest)
+    pooch = _import_pooch(url)
+    downloader = _copy_file_url if url.startswith("file:") else None
     try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=_URL_TIMEOUT_S) as src:
-            while chunk := src.read(_CHUNK_SIZE):
-                out.write(chunk)
-                if digest is not None:
-                    digest.update(chunk)
-        _check_digest(digest, checksum, url)
-        os.replace(tmp_name, dest)
-    except BaseException:
-        # Also on KeyboardInterrupt: never leave partial files behind.
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return dest
+        path = pooch.retrieve(
+            url, known_hash=checksum, fname=dest.name, path=dest.parent, downloader=downloader
+        )
+    except ValueError as exc:
+        if "does not match the known hash" not in str(exc):
+            raise
+        raise OSError(
+            f"Checksum mismatch for {url}: {exc} Retry later or fetch the file by hand."
+        ) from exc
+    return Path(path)
 
 
-def _safe_members(archive: zipfile.ZipFile, prefix: str) -> list[zipfile.ZipInfo]:
-    """Members under ``prefix``; refuse absolute or ``..`` names (zip slip)."""
-    members = []
+def _extraction_plan(
+    archive: zipfile.ZipFile, prefix: str, target_dir: Path
+) -> list[tuple[zipfile.ZipInfo, Path]]:
+    """List the files under ``prefix`` and where each lands; refuse any unsafe member.
+
+    Every member, extracted or not, must resolve inside ``target_dir`` (``prefix``
+    stripped); an absolute name, a ``..`` or an empty component such as
+    ``ml-100k//etc/x`` that escapes it is a ValueError, raised before anything is written.
+
+    Parameters
+    ----------
+    archive : zipfile.ZipFile
+        The open archive.
+    prefix : str
+        Folder of the archive to extract, with its trailing slash (``"ml-100k/"``).
+    target_dir : pathlib.Path
+        Where the files under ``prefix`` go.
+
+    Returns
+    -------
+    plan : list of (zipfile.ZipInfo, pathlib.Path)
+        Each file member under ``prefix`` and its resolved destination.
+
+    Raises
+    ------
+    ValueError
+        A member would land outside ``target_dir``, or no file is under ``prefix``.
+    """
+    root = target_dir.resolve()
+    plan = []
     for info in archive.infolist():
-        parts = PurePosixPath(info.filename).parts
-        if info.filename.startswith("/") or ".." in parts:
-            raise ValueError(f"Refusing unsafe path {info.filename!r} in {archive.filename}")
-        if info.filename.startswith(prefix) and not info.is_dir():
-            members.append(info)
-    if not members:
+        name = info.filename
+        under = name.startswith(prefix)
+        # The same expression computes the check and the destination: no second parsing.
+        dest = root.joinpath(name[len(prefix) :] if under else name).resolve()
+        if root not in dest.parents and not (info.is_dir() and dest == root):
+            raise ValueError(
+                f"Refusing to extract {archive.filename}: unsafe member {name!r} would be "
+                f"written to {dest}, outside {target_dir}. Nothing was extracted."
+            )
+        if under and not info.is_dir():
+            plan.append((info, dest))
+    if not plan:
         raise ValueError(f"{archive.filename} contains no files under {prefix!r}")
-    return members
+    return plan
 
 
 def _download_and_extract_zip(
@@ -227,24 +257,39 @@ def _download_and_extract_zip(
 
     ``prefix`` (e.g. ``"ml-100k/"``) is stripped, so ``ml-100k/u.data`` lands
     at ``target_dir / "u.data"``. Files that already exist are kept, which
-    makes the function safe to re-run on a partially populated folder.
+    makes the function safe to re-run on a partially populated folder. An
+    archive with a member that would land outside ``target_dir`` is refused
+    (ValueError) before anything is extracted. The archive is deleted after.
+
+    Parameters
+    ----------
+    url : str
+        The zip's URL.
+    target_dir : pathlib.Path
+        Destination folder; the archive is downloaded next to it.
+    prefix : str
+        Folder of the archive to extract, with its trailing slash.
+    checksum : str, default=None
+        See :func:`_download`.
     """
     parent = target_dir.parent
     archive_path = _download(url, parent / f".{target_dir.name}.download.zip", checksum)
-    # Extract next to the target first so each final move is a same-disk rename.
-    tmp_dir = Path(tempfile.mkdtemp(prefix=f".{target_dir.name}.", dir=parent))
     try:
         with zipfile.ZipFile(archive_path) as archive:
-            for info in _safe_members(archive, prefix):
-                rel = PurePosixPath(info.filename[len(prefix) :])
-                staged = tmp_dir.joinpath(*rel.parts)
-                staged.parent.mkdir(parents=True, exist_ok=True)
-                with archive.open(info) as src, staged.open("wb") as out:
-                    shutil.copyfileobj(src, out, _CHUNK_SIZE)
-                final = target_dir.joinpath(*rel.parts)
-                if not final.exists():
-                    final.parent.mkdir(parents=True, exist_ok=True)
-                    os.replace(staged, final)
+            plan = _extraction_plan(archive, prefix, target_dir)
+            root = target_dir.resolve()
+            # Extract next to the target first so each final move is a same-disk rename.
+            tmp_dir = Path(tempfile.mkdtemp(prefix=f".{target_dir.name}.", dir=parent))
+            try:
+                for info, final in plan:
+                    staged = tmp_dir / final.relative_to(root)
+                    staged.parent.mkdir(parents=True, exist_ok=True)
+                    with archive.open(info) as src, staged.open("wb") as out:
+                        shutil.copyfileobj(src, out, _CHUNK_SIZE)
+                    if not final.exists():
+                        final.parent.mkdir(parents=True, exist_ok=True)
+                        os.replace(staged, final)
+            finally:
+                shutil.rmtree(tmp_dir, ignore_errors=True)
     finally:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
         archive_path.unlink(missing_ok=True)

@@ -24,14 +24,16 @@ _GZIP_MAGIC = b"\x1f\x8b"
 # bytes than that is corrupt; checking first avoids a huge bogus allocation.
 _MAX_DEFLATE_RATIO = 1100
 
-# Looked up at call time so tests can point them at file:// URLs.
+# Looked up at call time so tests can point them at file:// URLs. Fashion-MNIST's
+# documented http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/ is an S3 website
+# endpoint, which is HTTP-only; the same bucket is served over https at its REST endpoint.
 _BASE_URLS = {
     "mnist": "https://ossci-datasets.s3.amazonaws.com/mnist/",
-    "fashion-mnist": "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+    "fashion-mnist": "https://fashion-mnist.s3.eu-central-1.amazonaws.com/",
 }
 # Checksums of the original compressed files; used to verify downloads only
-# (the shared MNIST train-images file is a lossless reconstruction whose .gz
-# bytes differ, so existing local files are never checked against this).
+# (a data home may hold a lossless reconstruction of the MNIST train-images file
+# whose .gz bytes differ, so existing local files are never checked against this).
 _CHECKSUMS = {
     "mnist": {
         "train-images-idx3": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
@@ -218,7 +220,8 @@ _LOADER_DOC = """Load the {title} data set from the data home.
     data_home : str or path-like, default=None
         Folder holding ``{folder}/``; see :func:`skae.datasets.get_data_home`.
     download_if_missing : bool, default=False
-        If True, download missing files from {url} (checksum verified).
+        If True, download missing files from {url} (checksum verified;
+        needs pooch: ``pip install pooch``).
     return_X_y : bool, default=False
         If True, return ``(data, target)`` instead of a Bunch.
     as_frame : bool, default=False
@@ -252,6 +255,8 @@ _LOADER_DOC = """Load the {title} data set from the data home.
         says where it was looked for and how to fix it.
     ValueError
         A file is corrupt or truncated, or ``subset`` is invalid.
+    ImportError
+        A download is needed and pooch is not installed.
 
     Examples
     --------

@@ -125,7 +125,8 @@ def load_movielens(variant="100k", *, split=None, data_home=None, download_if_mi
     download_if_missing : bool, default=False
         If True and the file is missing, download the GroupLens zip
         (``"100k"`` and ``"1m"`` only) and extract it into
-        ``movielens/ml-100k/`` or ``movielens/ml-1m/``.
+        ``movielens/ml-100k/`` or ``movielens/ml-1m/`` (checksum verified;
+        needs pooch: ``pip install pooch``).
 
     Returns
     -------
@@ -144,7 +145,7 @@ def load_movielens(variant="100k", *, split=None, data_home=None, download_if_mi
         The file is missing and not downloaded; the message says where it
         was looked for and how to fix it.
     ImportError
-        pandas is not installed.
+        pandas is not installed, or a download is needed and pooch is not.
 
     Examples
     --------

@@ -35,7 +35,7 @@ def init_linear_(layer, activation="relu", generator=None):
     Glorot & Bengio (AISTATS 2010), eq. 16: ``U(-b, b)`` with ``b = sqrt(6 / (fan_in + fan_out))``;
     scikit-learn uses ``sqrt(2 / ...)`` for sigmoid units. Biases start at zero. Measured here
     this beats torch's default (Kaiming-uniform with a=sqrt(5)) by 2.4x in reconstruction
-    error on digits (``shared/PERF.md``).
+    error on digits.
     """
     fan_out, fan_in = layer.weight.shape
     factor = 2.0 if activation == "sigmoid" else 6.0

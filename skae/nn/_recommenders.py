@@ -139,7 +139,7 @@ class MultVAEModule(nn.Module):
 
     The last encoder layer outputs ``(mu, logvar)``; during training ``z = mu + eps * sigma``
     (reparameterisation, Kingma & Welling 2014), otherwise ``z = mu`` as in the paper's
-    prediction rule (sec. 2.4). A buffer ``n_updates`` counts training steps for KL annealing.
+    prediction rule (sec. 2.4).
     """
 
     def __init__(self, n_items, hidden_layer_sizes, n_components, activation="tanh",
@@ -150,7 +150,6 @@ class MultVAEModule(nn.Module):
         self.encoder_layers = _mlp([*sizes, 2 * self.n_components], activation, generator)
         self.decoder_layers = _mlp([self.n_components, *sizes[::-1]], activation, generator)
         self._act = make_activation(activation)
-        self.register_buffer("n_updates", torch.zeros((), dtype=torch.int64))
 
     def encode(self, x):
         """``(mu, logvar)`` of ``q(z | x)``."""

@@ -9,7 +9,11 @@ from sklearn.utils.validation import check_is_fitted
 
 from skae._docs import fill_doc
 from skae._engine import BatchSource, make_lbfgs
-from skae._estimator import ENGINE_PARAMETER_CONSTRAINTS, TorchEstimatorMixin
+from skae._estimator import (
+    ENGINE_PARAMETER_CONSTRAINTS,
+    TorchEstimatorMixin,
+    store_init_params,
+)
 from skae.nn import ACTIVATIONS, AutoRecModule, masked_squared_error
 from skae.recommenders._ids import IdEncoder, check_pairs, pairs_to_csr
 from skae.utils._sklearn_compat import Interval, StrOptions, fit_context
@@ -73,11 +77,9 @@ class AutoRecRegressor(RegressorMixin, TorchEstimatorMixin, BaseEstimator):
         coupled weight decay; an explicit term for L-BFGS). With ``shrink_toward="mean"`` the
         decoder term is ``||D||^2``, the deviations from the shared vector ``w0``, which is
         not penalised. See the Notes for the paper's ``lambda`` and for how it scales with
-        the data. The default was chosen for a 500-unit I-AutoRec on MovieLens 100K
-        ``u1.base`` alone, never on a test fold: with ratings held out the way ``u1.test`` is
-        cut (40% of the ratings of half of the users), 3e-3 had the lowest validation RMSE
-        among {2e-3, 3e-3, 5e-3} (``benchmarks/bench_autorec.py --select``). Tune it for
-        other data, by validation.
+        the data. The default suits a 500-unit I-AutoRec on about 80,000 ratings (MovieLens
+        100K); tune it for other data, by validation (how it was chosen:
+        :doc:`/benchmarks`).
 
     {engine_params_after_alpha}
 
@@ -139,33 +141,19 @@ class AutoRecRegressor(RegressorMixin, TorchEstimatorMixin, BaseEstimator):
     what the code says about the item (how good it is, who likes it). With ``W_u = w0 + D_u``
     and the penalty on ``D_u`` only, such a user falls back to the population's weights
     ``w0`` instead: ``w0 . h_i`` acts as an item effect learned from the item's ratings, as
-    the item bias of a biased matrix factorisation does. On MovieLens 100K ``u1.base``, with
-    ratings held out the way ``u1.test`` is cut (half of the users lose 40% of their
-    ratings; mean of 3 draws), "mean" lowered the validation RMSE of a 500-unit I-AutoRec
-    from 0.916 to 0.899 with L-BFGS and from 0.927 to 0.913 with Adam; U-AutoRec gained
-    more (``benchmarks/bench_autorec.py --select``).
+    the item bias of a biased matrix factorisation does. It matters most when many users
+    (I-AutoRec) or items (U-AutoRec) have few ratings (measured effects: :doc:`/benchmarks`).
 
     **Early stopping** (``early_stopping=True``) holds out ``validation_fraction`` of the
     *ratings* (not whole rows): they are removed from the input and the training targets,
     and the validation loss is the squared error on them given the remaining ratings.
 
-    **Common checks.** scikit-learn's estimator checks also feed X of widths 1, 3, 4, 5 and
-    10; a model whose two features are a user id and an item id cannot honestly fit them, so
-    exactly the 22 checks that only do so are expected failures
-    (``skae.utils.EXPECTED_FAILED_CHECKS["AutoRecRegressor"]``): check_array_api_input
-    (run when ``SCIPY_ARRAY_API=1``), check_dict_unchanged,
-    check_dont_overwrite_parameters, check_dtype_object, check_estimators_dtypes,
-    check_estimators_nan_inf, check_estimators_pickle, check_f_contiguous_array_estimator,
-    check_fit2d_1sample, check_fit2d_predict1d, check_fit_score_takes_y,
-    check_methods_sample_order_invariance, check_methods_subset_invariance,
-    check_n_features_in_after_fitting, check_non_transformer_estimators_n_iter,
-    check_pipeline_consistency, check_positive_only_tag_during_fit,
-    check_regressor_data_not_an_array, check_regressors_int,
-    check_regressors_no_decision_function, check_regressors_train and
-    check_supervised_y_2d. The properties they would have tested (pickling, NaN/inf
-    rejection, unchanged ``__dict__`` after predict, sample-order and subset invariance,
-    one-sample fits, ``n_iter_``, pandas input, 1-D input rejection) are tested on
-    two-column data in ``tests/recommenders/test_autorec.py``. The tag
+    **Common checks.** X is exactly two columns, a user id and an item id, so scikit-learn's
+    estimator checks that only fit X of another width cannot honestly pass; they are listed,
+    with the reason, in ``skae.utils.EXPECTED_FAILED_CHECKS["AutoRecRegressor"]``. The
+    properties they would have tested (pickling, NaN/inf rejection, unchanged ``__dict__``
+    after predict, sample-order and subset invariance, one-sample fits, ``n_iter_``, pandas
+    input, 1-D input rejection) are tested on two-column data in skae's own tests. The tag
     ``input_tags.categorical`` is set (the ids are categories) and ``input_tags.string``
     (ids may be strings).
 
@@ -228,26 +216,7 @@ class AutoRecRegressor(RegressorMixin, TorchEstimatorMixin, BaseEstimator):
         device="cpu",
         verbose=0,
     ):
-        self.kind = kind
-        self.hidden_units = hidden_units
-        self.activation = activation
-        self.out_activation = out_activation
-        self.shrink_toward = shrink_toward
-        self.clip = clip
-        self.solver = solver
-        self.alpha = alpha
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.batch_size = batch_size
-        self.max_iter = max_iter
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.warm_start = warm_start
-        self.random_state = random_state
-        self.device = device
-        self.verbose = verbose
+        store_init_params(self, locals())
 
     # -- fit -------------------------------------------------------------------------------
     @fit_context(prefer_skip_nested_validation=True)
@@ -267,24 +236,26 @@ class AutoRecRegressor(RegressorMixin, TorchEstimatorMixin, BaseEstimator):
             The fitted estimator.
         """
         warm = self._is_warm(False)
-        users, items, y = check_pairs(self, X, y, reset=not warm)
-        if warm:
-            u, i = self._encode_for_warm_start(users, items)
-        else:
-            self.user_encoder_, self.item_encoder_ = IdEncoder("user"), IdEncoder("item")
-            u = self.user_encoder_.fit_transform(users)
-            i = self.item_encoder_.fit_transform(items)
-        n_users, n_items = len(self.user_encoder_), len(self.item_encoder_)
-        if self.kind == "item":
-            rows, cols, shape = i, u, (n_items, n_users)
-        else:
-            rows, cols, shape = u, i, (n_users, n_items)
-        self.rating_matrix_ = pairs_to_csr(rows, cols, shape, y)
-        observed = pairs_to_csr(rows, cols, shape)
-        self._set_baselines(u, i, y, n_users, n_items)
-        # (input, target, mask): the same matrix is input and target, except for the
-        # held-out ratings of early stopping (see _validation_split).
-        self._engine_fit((self.rating_matrix_, self.rating_matrix_, observed))
+        with self._fit_transaction(warm):
+            users, items, y = check_pairs(self, X, y, reset=not warm)
+            if warm:
+                u, i = self._encode_for_warm_start(users, items)
+            else:
+                self.user_encoder_, self.item_encoder_ = IdEncoder("user"), IdEncoder("item")
+                u = self.user_encoder_.fit_transform(users)
+                i = self.item_encoder_.fit_transform(items)
+            n_users, n_items = len(self.user_encoder_), len(self.item_encoder_)
+            if self.kind == "item":
+                rows, cols, shape = i, u, (n_items, n_users)
+            else:
+                rows, cols, shape = u, i, (n_users, n_items)
+            self.rating_matrix_ = pairs_to_csr(rows, cols, shape, y)
+            observed = pairs_to_csr(rows, cols, shape)
+            self._set_baselines(u, i, y, n_users, n_items)
+            # (input, target, mask): the same matrix is input and target, except for the
+            # held-out ratings of early stopping (see _validation_split).
+            self._engine_fit((self.rating_matrix_, self.rating_matrix_, observed), warm=warm,
+                             X=X, y=y)
         return self
 
     def _encode_for_warm_start(self, users, items):
@@ -303,19 +274,19 @@ class AutoRecRegressor(RegressorMixin, TorchEstimatorMixin, BaseEstimator):
         self.item_mean_ = np.bincount(i, y, n_items) / np.bincount(i, minlength=n_items)
         self.rating_range_ = (float(np.min(y)), float(np.max(y)))
 
-    def _build_module(self, source, generator):
+    def _build_module(self, train, ctx):
         module = AutoRecModule(
-            source.arrays[0].shape[1],
+            train.arrays[0].shape[1],
             self.hidden_units,
             activation=self.activation,
             out_activation=self.out_activation,
             shared_decoder=self.shrink_toward == "mean",
-            generator=generator,
+            generator=ctx.generator,
         )
         if self.out_activation == "identity":
             # Start every output unit at the mean rating of its column (user means for
             # I-AutoRec): the untrained network then predicts a sensible baseline.
-            target, mask = source.arrays[1], source.arrays[2]
+            target, mask = train.arrays[1], train.arrays[2]
             counts = np.asarray(mask.sum(axis=0)).ravel()
             sums = np.asarray(target.sum(axis=0)).ravel()
             means = np.where(counts > 0, sums / np.maximum(counts, 1), self.global_mean_)
@@ -330,18 +301,18 @@ class AutoRecRegressor(RegressorMixin, TorchEstimatorMixin, BaseEstimator):
             return n_samples
         return super()._batch_size(n_samples)
 
-    def _make_optimizer(self):
+    def _make_optimizer(self, module):
         if self.solver == "adam":
-            return super()._make_optimizer()
+            return super()._make_optimizer(module)
         # The paper's solver (Sedhain et al. 2015, section 2): full-batch L-BFGS. lr=1 is the
         # natural step of a quasi-Newton method; the line search scales it.
-        return make_lbfgs(self.module_)
+        return make_lbfgs(module)
 
-    def _loss(self, module, batch, training):
+    def _loss(self, module, batch, ctx):
         x, target, mask = batch
         logits, _ = module(x)
         loss = masked_squared_error(module._out_act(logits), target, mask)
-        if training and self.solver == "lbfgs" and self.alpha > 0:
+        if ctx.training and self.solver == "lbfgs" and self.alpha > 0:
             # L-BFGS has no weight decay: add the penalty whose gradient Adam's coupled decay
             # applies, alpha / 2 (||W||^2 + ||V||^2), so both solvers minimise one objective.
             # The engine averages batch losses weighted by rows, so it is counted once.
@@ -392,6 +363,7 @@ class AutoRecRegressor(RegressorMixin, TorchEstimatorMixin, BaseEstimator):
         Returns
         -------
         y_pred : ndarray of shape (n_pairs,), dtype float64
+            The predicted rating of each pair, never NaN.
         """
         check_is_fitted(self)
         users, items = check_pairs(self, X, reset=False)

@@ -7,8 +7,8 @@ import torch
 import torch.nn.functional as F
 
 from skae._docs import fill_doc
-from skae._engine import iter_batches
-from skae._estimator import ENGINE_PARAMETER_CONSTRAINTS
+from skae._engine import column_sums
+from skae._estimator import ENGINE_PARAMETER_CONSTRAINTS, store_init_params
 from skae.nn import ACTIVATIONS
 from skae.nn._recommenders import CDAEModule, inverted_dropout
 from skae.recommenders._topn_base import BaseNeuralTopNRecommender
@@ -107,25 +107,10 @@ class CDAE(BaseNeuralTopNRecommender):
         device="cpu",
         verbose=0,
     ):
-        self.n_components = n_components
-        self.corruption = corruption
-        self.activation = activation
-        self.alpha = alpha
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.batch_size = batch_size
-        self.max_iter = max_iter
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.warm_start = warm_start
-        self.random_state = random_state
-        self.device = device
-        self.verbose = verbose
+        store_init_params(self, locals())
 
-    def _training_arrays(self, X):
-        if self._is_warm(False) and X.shape[0] != self.module_.user_embedding.num_embeddings:
+    def _training_arrays(self, X, warm):
+        if warm and X.shape[0] != self.module_.user_embedding.num_embeddings:
             raise ValueError(
                 f"warm_start=True needs the same training users: the model has "
                 f"{self.module_.user_embedding.num_embeddings} user vectors, X has "
@@ -134,26 +119,24 @@ class CDAE(BaseNeuralTopNRecommender):
         # The row index identifies the training user whose vector V_u enters the hidden layer.
         return X, np.arange(X.shape[0], dtype=np.int64)
 
-    def _build_module(self, source, generator):
-        n_items = source.arrays[0].shape[1]
-        module = CDAEModule(n_items, len(source), self.n_components, activation=self.activation,
-                            generator=generator)
+    def _build_module(self, train, ctx):
+        n_items = train.arrays[0].shape[1]
+        module = CDAEModule(n_items, len(train), self.n_components, activation=self.activation,
+                            generator=ctx.generator)
         # Start the output at each item's training frequency (the popularity ranking), so that
         # the first updates are spent on users' tastes, not on pushing 1,000s of outputs from
         # 0.5 towards 0. The frequency is counted batch by batch: sparse X stays sparse.
-        counts = torch.zeros(n_items, dtype=torch.float64)
-        for x, _ in iter_batches(source, 4096):
-            counts += (x > 0).sum(dim=0).cpu().double()
-        freq = (counts / len(source)).clamp(1e-4, 1 - 1e-4)
+        counts = column_sums(train, lambda x: (x > 0).to(x.dtype))
+        freq = (counts / len(train)).clamp(1e-4, 1 - 1e-4)
         with torch.no_grad():
             module.decoder.bias.copy_(torch.logit(freq).float())
         return module
 
-    def _loss(self, module, batch, training):
+    def _loss(self, module, batch, ctx):
         x, users = batch
         y = (x > 0).to(x.dtype)
-        if training:
-            logits, _ = module(inverted_dropout(y, self.corruption, self._train_generator), users)
+        if ctx.training:
+            logits, _ = module(inverted_dropout(y, self.corruption, ctx.generator), users)
         else:
             # Validation users are folded in like new users (their own vectors are untrained).
             logits, _ = module(y)

@@ -6,7 +6,8 @@ recommender treats ids, unseen ids and bad input the same way:
 
 - :func:`check_pairs` validates ``X`` of shape (n_pairs, 2) and returns its user and item columns;
 - :class:`IdEncoder` learns the vocabulary of one column and encodes ids, with :data:`UNSEEN`
-  (-1) for ids not seen in :meth:`IdEncoder.fit`;
+  (-1) for ids not seen in :meth:`IdEncoder.fit` (scikit-learn's ``OrdinalEncoder`` does the
+  encoding);
 - :func:`pairs_to_csr` builds the sparse interaction or rating matrix from encoded pairs.
 """
 
@@ -14,6 +15,7 @@ from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.preprocessing import OrdinalEncoder
 from sklearn.utils.validation import validate_data
 
 __all__ = ["UNSEEN", "IdEncoder", "as_id_array", "check_pairs", "pairs_to_csr"]
@@ -105,6 +107,11 @@ def as_id_array(values, name="id"):
 class IdEncoder:
     """Map ids (integers or strings) to contiguous indices ``0 .. n_ids - 1``.
 
+    :class:`~sklearn.preprocessing.OrdinalEncoder` (``handle_unknown="use_encoded_value"``,
+    ``unknown_value=-1``) on one column of ids, plus what recommenders need: ids validated by
+    :func:`as_id_array` (``3.0`` is the id ``3``, NaN is an error), 1-D int64 codes, and ids
+    of the other kind (strings for integer ids, or the reverse) unseen rather than an error.
+
     The vocabulary is the sorted set of ids seen in :meth:`fit`, so the encoding does not
     depend on the order of the pairs. Ids not in the vocabulary encode to :data:`UNSEEN`
     (-1) instead of raising: a recommender decides what to predict for them.
@@ -118,6 +125,14 @@ class IdEncoder:
     ----------
     classes_ : ndarray of shape (n_ids,), dtype int64 or str
         The sorted vocabulary; ``classes_[k]`` is the id of index ``k``.
+    encoder_ : sklearn.preprocessing.OrdinalEncoder or None
+        The fitted encoder (``classes_`` is its ``categories_[0]``); None if fitted on no id.
+
+    Notes
+    -----
+    ``OrdinalEncoder`` looks strings up one at a time in Python, so only the distinct ids
+    (``np.unique``) go through it and their codes are spread back: ratings repeat each id
+    many times.
 
     Examples
     --------
@@ -135,14 +150,44 @@ class IdEncoder:
         self.name = name
 
     def fit(self, ids):
-        """Learn the vocabulary of ``ids`` (array-like of shape (n,)); return self."""
+        """Learn the vocabulary of ``ids``.
+
+        Parameters
+        ----------
+        ids : array-like of shape (n,)
+            Integer or string ids, as :func:`as_id_array` accepts them.
+
+        Returns
+        -------
+        self : IdEncoder
+            The fitted encoder.
+        """
         self.fit_transform(ids)
         return self
 
     def fit_transform(self, ids):
-        """Learn the vocabulary and return the indices of ``ids`` (int64, shape (n,))."""
-        self.classes_, codes = np.unique(as_id_array(ids, self.name), return_inverse=True)
-        return codes.astype(np.int64, copy=False).reshape(-1)
+        """Learn the vocabulary and return the indices of ``ids``.
+
+        Parameters
+        ----------
+        ids : array-like of shape (n,)
+            Integer or string ids, as :func:`as_id_array` accepts them.
+
+        Returns
+        -------
+        codes : ndarray of shape (n,), dtype int64
+            Index of each id in :attr:`classes_`.
+        """
+        distinct, inverse = np.unique(as_id_array(ids, self.name), return_inverse=True)
+        self.encoder_, self.classes_ = None, distinct
+        if distinct.size:
+            self.encoder_ = OrdinalEncoder(
+                handle_unknown="use_encoded_value", unknown_value=UNSEEN, dtype=np.int64
+            ).set_output(transform="default")  # an ndarray whatever set_config says
+            self.classes_ = self.encoder_.fit(distinct.reshape(-1, 1)).categories_[0]
+        # categories_ is the sorted set of ids, i.e. ``distinct``: the code of each id is
+        # its position there, which np.unique already gave.
+        return inverse.astype(np.int64, copy=False).reshape(-1)
 
     @property
     def n_ids(self):
@@ -153,28 +198,42 @@ class IdEncoder:
         return self.n_ids
 
     def transform(self, ids):
-        """Indices of ``ids``; :data:`UNSEEN` (-1) for ids not seen in :meth:`fit`.
+        """Encode ``ids``: their indices, :data:`UNSEEN` (-1) for ids not seen in :meth:`fit`.
 
         Parameters
         ----------
         ids : array-like of shape (n,)
+            Integer or string ids, as :func:`as_id_array` accepts them.
 
         Returns
         -------
         codes : ndarray of shape (n,), dtype int64
+            Index of each id in :attr:`classes_`, or :data:`UNSEEN`.
         """
         a = as_id_array(ids, self.name)
-        codes = np.full(a.shape, UNSEEN, dtype=np.int64)
-        # Numbers never equal strings: ids of the other kind are all unseen.
-        if len(self.classes_) == 0 or (a.dtype.kind == "U") != (self.classes_.dtype.kind == "U"):
-            return codes
-        pos = np.minimum(np.searchsorted(self.classes_, a), len(self.classes_) - 1)
-        found = self.classes_[pos] == a
-        codes[found] = pos[found]
-        return codes
+        # Numbers never equal strings: ids of the other kind are all unseen (OrdinalEncoder
+        # would raise).
+        if self.encoder_ is None or a.size == 0 or (a.dtype.kind == "U") != (
+            self.classes_.dtype.kind == "U"
+        ):
+            return np.full(a.shape, UNSEEN, dtype=np.int64)
+        distinct, inverse = np.unique(a, return_inverse=True)
+        codes = self.encoder_.transform(distinct.reshape(-1, 1)).reshape(-1)
+        return codes.astype(np.int64, copy=False)[inverse.reshape(-1)]
 
     def inverse_transform(self, codes):
-        """The ids of indices ``codes`` (all in ``0 .. n_ids - 1``)."""
+        """Decode indices back to ids.
+
+        Parameters
+        ----------
+        codes : array-like of shape (n,), int
+            Indices, all in ``0 .. n_ids - 1``.
+
+        Returns
+        -------
+        ids : ndarray of shape (n,)
+            ``classes_[codes]``.
+        """
         codes = np.asarray(codes, dtype=np.int64)
         if codes.size and (codes.min() < 0 or codes.max() >= self.n_ids):
             raise ValueError(f"{self.name} indices must be in [0, {self.n_ids - 1}].")

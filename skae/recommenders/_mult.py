@@ -3,13 +3,16 @@
 import math
 from numbers import Integral, Real
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 from skae._docs import fill_doc
-from skae._engine import iter_batches
-from skae._estimator import ENGINE_PARAMETER_CONSTRAINTS
+from skae._engine import column_sums
+from skae._estimator import (
+    ENGINE_PARAMETER_CONSTRAINTS,
+    check_hidden_layer_sizes,
+    store_init_params,
+)
 from skae.nn import ACTIVATIONS
 from skae.nn._recommenders import (
     MultDAEModule,
@@ -37,44 +40,38 @@ class _BaseMult(BaseNeuralTopNRecommender):
         "dropout": [Interval(Real, 0, 1, closed="left")],
     }
 
-    def _hidden_sizes(self):
-        sizes = tuple(np.ravel(np.asarray(self.hidden_layer_sizes, dtype=object)).tolist())
-        if not all(isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in sizes):
-            raise ValueError(
-                f"hidden_layer_sizes must be a sequence of positive integers, got "
-                f"{self.hidden_layer_sizes!r}."
-            )
-        return sizes
+    def _check_params(self):
+        check_hidden_layer_sizes(self.hidden_layer_sizes)
 
-    def _input(self, x, training):
+    def _input(self, x, ctx=None):
         # Liang et al.'s code normalises each user's row to unit l2 norm, then applies dropout
         # to it during training (sec. 2.3 and the authors' notebook).
         h = F.normalize(x, dim=1)
-        return inverted_dropout(h, self.dropout, self._train_generator) if training else h
+        if ctx is not None and ctx.training:
+            return inverted_dropout(h, self.dropout, ctx.generator)
+        return h
 
     def _encode(self, module, x):
-        code = module.encode(self._input(x, False))
+        code = module.encode(self._input(x))
         return code[0] if isinstance(code, tuple) else code
 
     def _item_scores(self, module, x):
-        logits, _ = module(self._input(x, False))
+        logits, _ = module(self._input(x))
         return F.log_softmax(logits, dim=1)
 
-    def _build_args(self, source, generator):
-        return dict(n_items=source.arrays[0].shape[1], hidden_layer_sizes=self._hidden_sizes(),
-                    n_components=self.n_components, activation=self.activation,
-                    generator=generator)
-
-    def _init_output_bias(self, module, source):
-        """Start the softmax at the items' share of all interactions (the popularity ranking).
+    def _build(self, module_class, train, ctx):
+        """The network, its softmax started at the items' share of all interactions.
 
         The multinomial's maximum-likelihood probabilities without a user signal are the
-        item frequencies; starting there spends the first updates on personalisation. Counted
-        batch by batch, so a sparse X stays sparse.
+        item frequencies (the popularity ranking); starting there spends the first updates
+        on personalisation.
         """
-        counts = torch.zeros(source.arrays[0].shape[1], dtype=torch.float64)
-        for (x,) in iter_batches(source, 4096):
-            counts += x.sum(dim=0).cpu().double()
+        module = module_class(
+            n_items=train.arrays[0].shape[1],
+            hidden_layer_sizes=check_hidden_layer_sizes(self.hidden_layer_sizes),
+            n_components=self.n_components, activation=self.activation,
+            generator=ctx.generator)
+        counts = column_sums(train)
         with torch.no_grad():
             module.decoder_layers[-1].bias.copy_(torch.log(counts / counts.sum() + 1e-8).float())
         return module
@@ -95,7 +92,7 @@ n_components : int, default=200
         Probability of dropping each (l2-normalised) input entry during training."""
 
 
-@fill_doc
+@fill_doc(mult_params=_MULT_PARAMS)
 class MultDAE(_BaseMult):
     """Denoising autoencoder with a multinomial likelihood for top-N recommendation (Mult-DAE).
 
@@ -164,35 +161,18 @@ class MultDAE(_BaseMult):
         device="cpu",
         verbose=0,
     ):
-        self.n_components = n_components
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.dropout = dropout
-        self.alpha = alpha
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.batch_size = batch_size
-        self.max_iter = max_iter
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.warm_start = warm_start
-        self.random_state = random_state
-        self.device = device
-        self.verbose = verbose
+        store_init_params(self, locals())
 
-    def _build_module(self, source, generator):
-        module = MultDAEModule(**self._build_args(source, generator))
-        return self._init_output_bias(module, source)
+    def _build_module(self, train, ctx):
+        return self._build(MultDAEModule, train, ctx)
 
-    def _loss(self, module, batch, training):
+    def _loss(self, module, batch, ctx):
         x = batch[0]
-        logits, _ = module(self._input(x, training))
+        logits, _ = module(self._input(x, ctx))
         return -multinomial_log_likelihood(logits, x).mean()
 
 
-@fill_doc
+@fill_doc(mult_params=_MULT_PARAMS)
 class MultVAE(_BaseMult):
     """Variational autoencoder with a multinomial likelihood for top-N recommendation (Mult-VAE).
 
@@ -287,25 +267,7 @@ class MultVAE(_BaseMult):
         device="cpu",
         verbose=0,
     ):
-        self.n_components = n_components
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.dropout = dropout
-        self.beta_cap = beta_cap
-        self.anneal_steps = anneal_steps
-        self.alpha = alpha
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.batch_size = batch_size
-        self.max_iter = max_iter
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.warm_start = warm_start
-        self.random_state = random_state
-        self.device = device
-        self.verbose = verbose
+        store_init_params(self, locals())
 
     def _resolve_anneal_steps(self, n_samples):
         if self.anneal_steps != "auto":
@@ -316,35 +278,31 @@ class MultVAE(_BaseMult):
         per_epoch = math.ceil(n_samples / self._batch_size(n_samples))
         return max(1, int(0.8 * self.max_iter * per_epoch))
 
-    def _build_module(self, source, generator):
-        self.anneal_steps_ = self._resolve_anneal_steps(len(source))
-        module = MultVAEModule(**self._build_args(source, generator))
-        return self._init_output_bias(module, source)
+    def _build_module(self, train, ctx):
+        # Kept in the training state (warm starts continue the same schedule) and reported
+        # as anneal_steps_.
+        ctx.state["anneal_steps"] = self._resolve_anneal_steps(len(train))
+        ctx.fitted["anneal_steps_"] = ctx.state["anneal_steps"]
+        return self._build(MultVAEModule, train, ctx)
 
-    def _beta(self, module):
-        """``beta = beta_cap * min(1, updates / anneal_steps)``, as a tensor (no host sync)."""
-        if self.anneal_steps_ == 0:
+    def _beta(self, ctx):
+        """``beta = beta_cap * min(1, updates / anneal_steps)`` (Liang et al., sec. 2.2.2)."""
+        anneal_steps = ctx.state["anneal_steps"]
+        if anneal_steps == 0:
             return self.beta_cap
-        progress = module.n_updates.to(torch.float32) / self.anneal_steps_
-        return self.beta_cap * progress.clamp(max=1.0)
+        return self.beta_cap * min(1.0, ctx.step / anneal_steps)
 
-    def _loss_comparable(self):
+    def _loss_comparable(self, ctx):
         # Asked before each epoch. The training objective changes with beta until annealing
         # ends: its rise then is not a plateau, so the convergence check waits for the cap.
-        return int(self.module_.n_updates) >= self.anneal_steps_
+        return ctx.step >= ctx.state["anneal_steps"]
 
-    def _loss(self, module, batch, training):
+    def _loss(self, module, batch, ctx):
         x = batch[0]
-        generator = self._train_generator if training else None
-        logits, aux = module(self._input(x, training), generator=generator)
+        logits, aux = module(self._input(x, ctx),
+                             generator=ctx.generator if ctx.training else None)
         nll = -multinomial_log_likelihood(logits, x).mean()
         kl = gaussian_kl(aux["mu"], aux["logvar"]).mean()
-        if not training:
-            return nll + self.beta_cap * kl
-        beta = self._beta(module)
-        module.n_updates += 1
-        return nll + beta * kl
+        return nll + (self._beta(ctx) if ctx.training else self.beta_cap) * kl
 
 
-MultDAE.__doc__ = MultDAE.__doc__.replace("{mult_params}", _MULT_PARAMS)
-MultVAE.__doc__ = MultVAE.__doc__.replace("{mult_params}", _MULT_PARAMS)

@@ -74,6 +74,7 @@ class BaseTopNRecommender(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         Returns
         -------
         X_new : ndarray of shape (n_users, n_features_out), dtype float32
+            The representation of each user.
         """
         return self._transform(self._validate_predict(X))
 
@@ -90,6 +91,7 @@ class BaseTopNRecommender(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         Returns
         -------
         scores : ndarray of shape (n_users, n_items), dtype float32
+            The score of each item for each user.
         """
         return self._predict_scores(self._validate_predict(X))
 
@@ -152,6 +154,7 @@ class BaseTopNRecommender(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         Returns
         -------
         score : float
+            Mean NDCG@100 over the users with at least one held-out interaction.
         """
         return make_ranking_scorer("ndcg", k=100)(self, X)
 
@@ -168,16 +171,19 @@ class BaseNeuralTopNRecommender(TorchEstimatorMixin, BaseTopNRecommender):
 
     Subclasses implement the engine hooks ``_build_module`` and ``_loss``, ``_encode(module, x)``
     and ``_item_scores(module, x)`` (tensor in, tensor out), and may override
-    ``_training_arrays(X)`` (the aligned arrays the engine iterates over).
+    ``_training_arrays(X, warm)`` (the aligned arrays the engine iterates over).
     """
 
-    def _training_arrays(self, X):
+    def _training_arrays(self, X, warm):
         return (X,)
 
     def _fit(self, X):
-        X = self._validate_interactions(X, reset=not self._is_warm(False))
-        self._engine_fit(self._training_arrays(X))
-        self._n_features_out = self.n_components
+        warm = self._is_warm(False)
+        with self._fit_transaction(warm):
+            self._check_params()
+            X = self._validate_interactions(X, reset=not warm)
+            self._engine_fit(self._training_arrays(X, warm), warm=warm, X=X)
+            self._n_features_out = self.n_components
         return self
 
     def _transform(self, X):

@@ -6,6 +6,7 @@ import torch
 from sklearn.model_selection import train_test_split
 
 from skae import Autoencoder, DenoisingAutoencoder
+from skae._engine import StepContext
 from skae.nn import masking_noise
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -37,22 +38,19 @@ def test_loss_compares_corrupted_reconstruction_with_clean_input(digits):
     dae = DenoisingAutoencoder(n_components=8, noise="masking", noise_level=0.5, max_iter=2,
                                random_state=0).fit(X)
     x = torch.tensor(X[:50], dtype=torch.float32)
-    dae._train_generator = torch.Generator().manual_seed(7)
-    try:
-        got = dae._loss(dae.module_, (x,), True)
-    finally:
-        del dae._train_generator
+    ctx = StepContext(torch.Generator().manual_seed(7), torch.device("cpu"), dae._history)
+    got = dae._loss(dae.module_, (x,), ctx)
     corrupted = masking_noise(x, 0.5, torch.Generator().manual_seed(7))
     expected = (dae.module_.decode(dae.module_.encode(corrupted)) - x).square().mean()
     torch.testing.assert_close(got, expected)
     # validation (training=False) sees the clean input: the same number score() reports
-    clean = dae._loss(dae.module_, (x,), False)
+    clean = dae._loss(dae.module_, (x,), ctx.evaluation())
     assert clean.item() == pytest.approx(-dae.score(X[:50]), rel=1e-5)
 
 
 class _RecordingDAE(DenoisingAutoencoder):
-    def _corrupt(self, x):
-        out = super()._corrupt(x)
+    def _corrupt(self, x, ctx):
+        out = super()._corrupt(x, ctx)
         self.record_.append(out.detach().clone())
         return out
 
@@ -92,7 +90,7 @@ def test_salt_and_pepper_uses_the_data_range(digits):
     X, _ = digits
     dae = DenoisingAutoencoder(noise="salt_and_pepper", noise_level=0.5, max_iter=1,
                                random_state=0).fit(3 * X - 1)
-    assert dae._noise_range == pytest.approx((-1.0, 2.0))
+    assert dae._history.state["noise_range"] == pytest.approx((-1.0, 2.0))
 
 
 def test_fraction_noise_level_above_one_is_rejected(digits):

@@ -8,7 +8,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import train_test_split
 
 from skae import Autoencoder, DenoisingAutoencoder, SparseAutoencoder, StackedAutoencoder
-from skae._engine import BatchSource
+from skae._engine import BatchSource, History, StepContext
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -31,8 +31,9 @@ def test_layers_are_fitted_on_the_code_below_and_copied(digits):
     template = DenoisingAutoencoder(noise="gaussian", noise_level=0.1, max_iter=3)
     sae = StackedAutoencoder(n_components=4, hidden_layer_sizes=(16, 8), random_state=0,
                              pretrain_estimator=template)
-    module = sae._build_module(BatchSource((X,), "cpu"), torch.Generator().manual_seed(0))
-    layers = sae.estimators_
+    ctx = StepContext(torch.Generator().manual_seed(0), torch.device("cpu"), History())
+    module = sae._build_module(BatchSource((X,), "cpu"), ctx)
+    layers = ctx.fitted["estimators_"]
     assert [type(e) for e in layers] == [DenoisingAutoencoder] * 3
     assert [e.n_components for e in layers] == [16, 8, 4]
     assert [e.n_features_in_ for e in layers] == [64, 16, 8]

@@ -11,6 +11,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.estimator_checks import check_estimator
 
 from skae import VariationalAutoencoder
+from skae._engine import StepContext
 from skae.nn import (
     bernoulli_log_likelihood,
     gaussian_kl,
@@ -105,7 +106,8 @@ def test_kl_term_is_in_the_loss_nonzero_and_moves(digits):
         vae.set_params(beta=beta)
         with torch.no_grad(), torch.random.fork_rng():
             torch.manual_seed(0)  # the same draw of z for both betas, inside a fork
-            return vae._loss(vae.module_, (x,), False).item()
+            ctx = StepContext(None, torch.device("cpu"), vae._history, training=False)
+            return vae._loss(vae.module_, (x,), ctx).item()
 
     kl_start = mean_kl()
     assert loss(2.0) - loss(1.0) == pytest.approx(kl_start, rel=1e-4)
@@ -225,7 +227,7 @@ def test_errors(digits):
         _vae(beta=-1.0).fit(X)
     with pytest.raises(ValueError, match="'n_importance' parameter"):
         _vae(n_importance=0).fit(X)
-    with pytest.raises(AttributeError, match="has no components_"):
+    with pytest.raises(AttributeError, match="has no attribute 'components_'"):
         _ = vae.components_
 
 

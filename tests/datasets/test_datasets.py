@@ -4,8 +4,12 @@ import functools
 import gzip
 import hashlib
 import io
+import os
 import struct
+import subprocess
+import sys
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -304,19 +308,16 @@ def test_download_checksum_mismatch_leaves_nothing(tmp_path, monkeypatch):
 
 
 def test_download_interrupted_leaves_nothing(tmp_path, monkeypatch):
-    class BrokenResponse(io.BytesIO):
-        def read(self, size=-1):
-            if self.tell():
-                raise ConnectionResetError("connection lost")
-            return super().read(10)
+    def broken_downloader(url, output_file, pooch_instance=None):
+        with open(output_file, "wb") as out:
+            out.write(b"x" * 10)
+        raise ConnectionResetError("connection lost")
 
-    def fake_urlopen(url, timeout):
-        return BrokenResponse(b"x" * 100)
-
-    monkeypatch.setattr(_base.urllib.request, "urlopen", fake_urlopen)
+    monkeypatch.setattr(_base, "_copy_file_url", broken_downloader)
+    src = _write(tmp_path / "server" / "file.bin", b"x" * 100, gz=False)
     dest = tmp_path / "dl" / "file.bin"
     with pytest.raises(ConnectionResetError):
-        _base._download("https://example.invalid/file.bin", dest)
+        _base._download(src.as_uri(), dest)
     assert list(dest.parent.iterdir()) == []
 
 
@@ -347,11 +348,94 @@ def test_download_movielens_zip(tmp_path, monkeypatch):
     assert sorted(p.name for p in (home / "movielens").iterdir()) == ["ml-100k"]
 
 
-def test_zip_slip_rejected(tmp_path, monkeypatch):
-    src = _write(tmp_path / "evil.zip", _zip_bytes({"ml-100k/../../evil": "x"}), gz=False)
+def _serve_zip(tmp_path, monkeypatch, members, checksum=None):
+    src = _write(tmp_path / "server/ml-100k.zip", _zip_bytes(members), gz=False)
     monkeypatch.setitem(_movielens._ZIP_URLS, "100k", src.as_uri())
-    monkeypatch.setitem(_movielens._ZIP_CHECKSUMS, "100k", None)
-    with pytest.raises(ValueError, match="unsafe path"):
-        load_movielens(data_home=tmp_path / "home", download_if_missing=True)
-    assert not (tmp_path / "evil").exists()
-    assert list((tmp_path / "home/movielens").iterdir()) == []
+    monkeypatch.setitem(_movielens._ZIP_CHECKSUMS, "100k", checksum)
+    return src
+
+
+@pytest.mark.parametrize(
+    "evil",
+    [
+        "ml-100k/../../evil.txt",
+        "../evil.txt",
+        # An empty path component: stripping "ml-100k/" leaves an absolute path.
+        "ml-100k/{outside}/evil.txt",
+        "{outside}/evil.txt",
+    ],
+    ids=["dotdot-under-prefix", "dotdot", "empty-component", "absolute"],
+)
+def test_zip_slip_rejected(tmp_path, monkeypatch, evil):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    evil = evil.format(outside=outside.as_posix())
+    _serve_zip(tmp_path, monkeypatch, {"ml-100k/u.data": "1\t2\t3\t4\n", evil: "x"})
+    home = tmp_path / "home"
+    with pytest.raises(ValueError, match="unsafe member") as info:
+        load_movielens(data_home=home, download_if_missing=True)
+    assert repr(evil) in str(info.value)
+    # Nothing was written: not the evil member, not even the safe one before it; and the
+    # downloaded archive is gone.
+    assert list(outside.iterdir()) == [] and not (tmp_path / "evil.txt").exists()
+    assert list((home / "movielens").iterdir()) == []
+
+
+def test_zip_with_directory_entries_extracts(tmp_path, monkeypatch):
+    _serve_zip(tmp_path, monkeypatch, {"ml-100k/": "", "ml-100k/u.data": "1\t2\t3\t4\n"})
+    df = load_movielens(data_home=tmp_path / "home", download_if_missing=True)
+    assert df.to_numpy().tolist() == [[1, 2, 3, 4]]
+
+
+def test_zip_checksum_mismatch_extracts_nothing(tmp_path, monkeypatch):
+    _serve_zip(tmp_path, monkeypatch, {"ml-100k/u.data": "1\t2\t3\t4\n"}, "md5:" + "0" * 32)
+    home = tmp_path / "home"
+    with pytest.raises(OSError, match="Checksum mismatch for file:"):
+        load_movielens(data_home=home, download_if_missing=True)
+    assert list((home / "movielens").iterdir()) == []
+
+
+def test_https_downloads_go_through_pooch_with_checksums(tmp_path, monkeypatch):
+    pooch = pytest.importorskip("pooch")
+    calls = []
+
+    def fake_retrieve(url, known_hash=None, fname=None, path=None, downloader=None, **kwargs):
+        calls.append((url, known_hash, downloader))
+        dest = Path(path) / fname
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(gzip.compress(_idx_bytes(np.zeros((1, 28, 28)) if "images" in fname
+                                                  else np.zeros(1))))
+        return str(dest)
+
+    monkeypatch.setattr(pooch, "retrieve", fake_retrieve)
+    for loader in (load_mnist, load_fashion_mnist):
+        X, y = loader(data_home=tmp_path, subset="test", download_if_missing=True,
+                      return_X_y=True)
+        assert X.shape == (1, 784) and y.shape == (1,)
+    assert len(calls) == 4
+    for url, known_hash, downloader in calls:
+        assert url.startswith("https://") and downloader is None
+        assert known_hash.startswith("sha256:") and len(known_hash) == len("sha256:") + 64
+    assert all(url.startswith("https://") for url in _movielens._ZIP_URLS.values())
+
+
+# ------------------------------------------------------- pooch is optional
+def test_importing_skae_datasets_does_not_import_pooch():
+    code = "import sys, skae, skae.datasets; print('pooch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env={**os.environ, "SKAE_DATA": ""})
+    assert out.stdout.strip() == "False"
+
+
+def test_missing_pooch_only_matters_for_downloads(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pooch", None)  # "import pooch" now raises ImportError
+    _fake_mnist_home(tmp_path / "full")
+    X, _ = load_mnist(data_home=tmp_path / "full", download_if_missing=True, return_X_y=True)
+    assert X.shape == (5, 784)
+    with pytest.raises(FileNotFoundError):
+        load_mnist(data_home=tmp_path / "empty")
+    with pytest.raises(ImportError, match=r"needs pooch.*`pip install pooch`"):
+        load_mnist(data_home=tmp_path / "empty", download_if_missing=True)
+    with pytest.raises(ImportError, match="pip install pooch"):
+        load_movielens(data_home=tmp_path / "empty", download_if_missing=True)
+    assert not (tmp_path / "empty").exists()

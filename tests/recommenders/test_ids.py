@@ -3,7 +3,9 @@
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn import config_context
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.preprocessing import OrdinalEncoder
 
 from skae.recommenders._ids import UNSEEN, IdEncoder, as_id_array, check_pairs, pairs_to_csr
 
@@ -110,3 +112,43 @@ def test_pairs_to_csr_averages_duplicates_and_keeps_zero_ratings():
     np.testing.assert_array_equal(M.indices, R.indices)
     np.testing.assert_array_equal(M.indptr, R.indptr)
     np.testing.assert_array_equal(M.data, 1.0)
+
+
+@pytest.mark.parametrize("kind", ["int", "str", "object"])
+def test_codes_match_ordinal_encoder(kind):
+    # IdEncoder is OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1) on
+    # one column, with int64 codes.
+    rng = np.random.default_rng(0)
+    fit_ids, new_ids = rng.integers(0, 50, 500), rng.integers(0, 70, 300)
+    if kind != "int":
+        fit_ids, new_ids = (np.array([f"id{i}" for i in a]) for a in (fit_ids, new_ids))
+    if kind == "object":
+        fit_ids, new_ids = pd.Series(fit_ids.astype(object)), new_ids.astype(object)
+    ref = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1)
+    expected_fit = ref.fit_transform(np.asarray(fit_ids).reshape(-1, 1)).ravel()
+    expected_new = ref.transform(np.asarray(new_ids).reshape(-1, 1)).ravel()
+    enc = IdEncoder()
+    codes, new_codes = enc.fit_transform(fit_ids), enc.transform(new_ids)
+    for got, expected in ((codes, expected_fit), (new_codes, expected_new)):
+        assert isinstance(got, np.ndarray) and got.dtype == np.int64 and got.ndim == 1
+        np.testing.assert_array_equal(got, expected)
+    assert (new_codes == UNSEEN).any()
+    np.testing.assert_array_equal(enc.classes_, ref.categories_[0])
+    assert isinstance(enc.encoder_, OrdinalEncoder) and len(enc) == len(ref.categories_[0])
+
+
+def test_codes_are_arrays_whatever_the_transform_output_config():
+    with config_context(transform_output="pandas"):
+        enc = IdEncoder()
+        codes = enc.fit_transform(["b", "a"])
+        new = enc.transform(["a", "c"])
+    assert type(codes) is np.ndarray and type(new) is np.ndarray
+    np.testing.assert_array_equal(new, [0, UNSEEN])
+
+
+def test_empty_ids():
+    enc = IdEncoder().fit([])
+    assert len(enc) == 0 and enc.encoder_ is None
+    np.testing.assert_array_equal(enc.transform([1, 2]), [UNSEEN, UNSEEN])
+    empty = IdEncoder().fit([1, 2]).transform([])
+    assert empty.shape == (0,) and empty.dtype == np.int64

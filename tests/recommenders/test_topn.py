@@ -8,6 +8,7 @@ import scipy.sparse as sp
 import torch
 
 from skae import CDAE, EASE, MultDAE, MultVAE
+from skae._engine import StepContext
 from skae.metrics import ndcg_at_k
 from skae.metrics._ranking import mask_seen
 from skae.model_selection import strong_generalization_split
@@ -136,12 +137,14 @@ def test_multvae_anneals_beta_to_the_cap(X_small):
     model = MultVAE(n_components=4, hidden_layer_sizes=(8,), batch_size=16, max_iter=3,
                     anneal_steps=5, beta_cap=0.3, random_state=0).fit(X_small)
     steps = 3 * math.ceil(60 / 16)
-    assert int(model.module_.n_updates) == steps
-    assert float(model._beta(model.module_)) == pytest.approx(0.3)
+    history = model._history
+    assert history.n_steps == steps
+    ctx = StepContext(None, torch.device("cpu"), history)
+    assert model._beta(ctx) == pytest.approx(0.3)
     auto = MultVAE(batch_size=16, max_iter=10)
     assert auto._resolve_anneal_steps(60) == int(0.8 * 10 * 4)
-    model.module_.n_updates.fill_(2)
-    assert float(model._beta(model.module_)) == pytest.approx(0.3 * 2 / 5)
+    history.n_steps = 2
+    assert model._beta(ctx) == pytest.approx(0.3 * 2 / 5)
 
 
 
@@ -152,7 +155,7 @@ def test_multvae_convergence_check_waits_for_the_end_of_annealing(X_small):
                   tol=1e9, n_iter_no_change=2, random_state=0)
     model = MultVAE(anneal_steps=6 * 4, **params).fit(X_small)  # 4 updates per epoch
     assert model.n_iter_ == 6 + 2
-    assert int(model.module_.n_updates) >= model.anneal_steps_
+    assert model._history.n_steps >= model.anneal_steps_
     assert MultVAE(anneal_steps=0, **params).fit(X_small).n_iter_ == 1 + 2
     # A validation loss is computed at beta_cap: it is checked from the first epoch.
     early = MultVAE(anneal_steps=6 * 4, early_stopping=True, **params).fit(X_small)
