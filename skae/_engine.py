@@ -404,6 +404,25 @@ def evaluate(module, loss_fn, source, batch_size=4096, ctx=None):
     return float(total) / len(source)
 
 
+def _marks(history):
+    """What an epoch changes in ``history``, for :func:`_rewind`."""
+    val = history.validation_loss_curve
+    return (len(history.loss_curve), None if val is None else len(val), history.best_loss,
+            history.no_improvement_count, history.n_steps)
+
+
+def _rewind(module, optimizers, history, saved):
+    """Undo an epoch that did not complete: weights, optimizer states and ``history`` as they
+    were at its start. Returns the best validation state of that time."""
+    weights, marks, best_state = saved
+    restore(module, optimizers, weights)
+    del history.loss_curve[marks[0]:]
+    if marks[1] is not None:
+        del history.validation_loss_curve[marks[1]:]
+    history.best_loss, history.no_improvement_count, history.n_steps = marks[2:]
+    return best_state
+
+
 def _set_lr(optimizers, lr):
     """Set the step size of every parameter group to ``lr`` times its ``lr_scale`` (1 if
     absent), so groups keep their relative step sizes under a schedule."""
@@ -485,7 +504,7 @@ def fit_loop(module, optimizer, loss_fn, source, *, history, max_iter, batch_siz
         ctx.epoch = len(history.loss_curve)
         if schedule == "cosine":
             _set_lr(optimizers, base_lr * 0.5 * (1 + math.cos(math.pi * epoch / max_iter)))
-        saved = snapshot(module, optimizers), history.n_steps
+        saved = snapshot(module, optimizers), _marks(history), best_state
         try:
             hooks.on_epoch_begin(module, ctx)
             comparable = validation is not None or hooks.loss_comparable(ctx)
@@ -494,9 +513,37 @@ def fit_loop(module, optimizer, loss_fn, source, *, history, max_iter, batch_siz
                                              batch_size, ctx)
             else:
                 loss = _run_epoch(module, optimizers, loss_fn, source, batch_size, ctx)
+            if not math.isfinite(loss):
+                raise NonFiniteLossError(
+                    f"The training loss became {loss} at epoch {ctx.epoch + 1}; training "
+                    "stopped and the weights of the last finite epoch were restored. Scale the "
+                    "input (e.g. StandardScaler) or lower learning_rate_init."
+                )
+            history.loss_curve.append(loss)
+            monitored = loss
+            if validation is not None:
+                monitored = evaluate(module, loss_fn, validation, ctx=ctx)
+                history.validation_loss_curve.append(monitored)
+            if not comparable:
+                history.no_improvement_count, history.best_loss = 0, monitored
+            elif monitored > history.best_loss - tol:
+                history.no_improvement_count += 1
+            else:
+                history.no_improvement_count = 0
+            if monitored < history.best_loss:
+                history.best_loss = monitored
+                if validation is not None:
+                    best_state = _clone(module.state_dict())
+            lr = optimizers[0].param_groups[0]["lr"]
+            logs = {"epoch": ctx.epoch + 1, "loss": loss, "lr": lr}
+            if validation is not None:
+                logs["val_loss"] = monitored
+            stop = hooks.on_epoch_end(module, ctx, logs)
+        except NonFiniteLossError:
+            _rewind(module, optimizers, history, saved)
+            raise
         except KeyboardInterrupt:
-            restore(module, optimizers, saved[0])
-            history.n_steps = saved[1]
+            best_state = _rewind(module, optimizers, history, saved)
             warnings.warn(
                 f"Training was interrupted during epoch {ctx.epoch + 1}; it ended with the "
                 f"weights of the last complete epoch ({ctx.epoch}).",
@@ -505,39 +552,9 @@ def fit_loop(module, optimizer, loss_fn, source, *, history, max_iter, batch_siz
             )
             outcome = "interrupted"
             break
-        if not math.isfinite(loss):
-            restore(module, optimizers, saved[0])
-            history.n_steps = saved[1]
-            raise NonFiniteLossError(
-                f"The training loss became {loss} at epoch {ctx.epoch + 1}; training stopped "
-                "and the weights of the last finite epoch were restored. Scale the input "
-                "(e.g. StandardScaler) or lower learning_rate_init."
-            )
-        history.loss_curve.append(loss)
-        monitored = loss
-        if validation is not None:
-            monitored = evaluate(module, loss_fn, validation, ctx=ctx)
-            history.validation_loss_curve.append(monitored)
-        if not comparable:
-            history.no_improvement_count, history.best_loss = 0, monitored
-        elif monitored > history.best_loss - tol:
-            history.no_improvement_count += 1
-        else:
-            history.no_improvement_count = 0
-        if monitored < history.best_loss:
-            history.best_loss = monitored
-            if validation is not None:
-                best_state = _clone(module.state_dict())
-        lr = optimizers[0].param_groups[0]["lr"]
-        logs = {"epoch": ctx.epoch + 1, "loss": loss, "lr": lr}
-        postfix = {"loss": f"{loss:.5g}"}
-        if schedule != "constant":
-            postfix["lr"] = f"{lr:.3g}"
-        if validation is not None:
-            logs["val_loss"] = monitored
-            postfix["val_loss"] = f"{monitored:.5g}"
-        epochs.set_postfix(postfix)
-        if hooks.on_epoch_end(module, ctx, logs):
+        epochs.set_postfix({k: f"{v:.5g}" for k, v in logs.items()
+                            if k != "epoch" and (k != "lr" or schedule != "constant")})
+        if stop:
             outcome = "stopped"
             break
         if history.no_improvement_count >= n_iter_no_change:

@@ -356,14 +356,15 @@ class TorchEstimatorMixin(CallbackSupportMixin):
             )
         return self
 
-    def _predict_batches(self, X, fn, width=0):
-        """Apply ``fn(module, x)`` to the rows of ``X`` in large batches, in eval mode and
-        without gradients; returns float32 numpy (``width`` columns when ``X`` is empty)."""
+    def _predict_batches(self, X, fn, width=0, batch_size=PREDICT_BATCH_SIZE):
+        """Apply ``fn(module, x)`` to the rows of ``X`` in batches of ``batch_size`` rows, in
+        eval mode and without gradients; returns float32 numpy (``width`` columns when ``X``
+        is empty)."""
         module = self.module_
         module.eval()
         out = []
         with torch.no_grad():
-            for (xb,) in iter_batches(BatchSource((X,), self.device_), PREDICT_BATCH_SIZE):
+            for (xb,) in iter_batches(BatchSource((X,), self.device_), batch_size):
                 out.append(fn(module, xb).cpu().numpy())
         if not out:
             return np.empty((0, width), dtype=np.float32)

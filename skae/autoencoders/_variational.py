@@ -3,7 +3,6 @@
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
@@ -222,22 +221,17 @@ class VariationalAutoencoder(BaseAutoencoder):
         """
         X = self._validate_predict_data(X)
         self._check_unit_interval(X)
-        module = self.module_.eval()
         # Rows per batch: the k decoded draws of each row are alive at once, so bound
         # batch * k * n_features (about 16 MB of float32).
         step = int(np.clip(2**22 // (self.n_importance * X.shape[1]), 1, PREDICT_BATCH_SIZE))
-        out = []
-        with torch.no_grad():
-            for start in range(0, X.shape[0], step):
-                rows = X[start:start + step]
-                rows = (rows.toarray() if sp.issparse(rows) else np.asarray(rows))
-                rows = rows.astype(np.float32)
-                eps = self._row_noise(rows)
-                x = torch.from_numpy(rows).to(self.device_)
-                bound = (module.elbo(x, eps[:, 0]) if self.n_importance == 1
-                         else module.importance_weighted(x, eps))
-                out.append(bound.cpu().numpy())
-        return np.concatenate(out)
+
+        def bound(module, x):
+            eps = self._row_noise(x.cpu().numpy())
+            if self.n_importance == 1:
+                return module.elbo(x, eps[:, 0])
+            return module.importance_weighted(x, eps)
+
+        return self._predict_batches(X, bound, batch_size=step)
 
     def sample(self, n_samples=1, random_state=None):
         """Generate data: decode codes drawn from the prior ``N(0, I)``.

@@ -42,6 +42,20 @@ def _check_inputs(y_true, y_score, k):
     return y_true, y_score
 
 
+def top_k(scores, k):
+    """Columns of the ``k`` highest scores of each row, best first, and those scores.
+
+    ``argpartition`` then a stable sort of the ``k`` chosen: ``O(n log k)`` per row instead of
+    a full sort; ties keep column order.
+    """
+    n_items = scores.shape[1]
+    top = (np.argpartition(-scores, k - 1, axis=1)[:, :k] if k < n_items
+           else np.broadcast_to(np.arange(n_items), scores.shape))
+    top_scores = np.take_along_axis(scores, top, axis=1)
+    order = np.argsort(-top_scores, axis=1, kind="stable")
+    return np.take_along_axis(top, order, axis=1), np.take_along_axis(top_scores, order, axis=1)
+
+
 def _ranked_hits(y_true, y_score, k):
     """``hits[u, r]``: whether the item ranked ``r`` (< k) for user ``u`` is relevant; and n_rel."""
     n_rows, n_items = y_score.shape
@@ -52,11 +66,7 @@ def _ranked_hits(y_true, y_score, k):
         rows = slice(start, min(start + _CHUNK, n_rows))
         block = y_true[rows]
         rel = (block.toarray() if sp.issparse(block) else block) > 0
-        score = y_score[rows]
-        top = np.argpartition(-score, k - 1, axis=1)[:, :k] if k < n_items else \
-            np.broadcast_to(np.arange(n_items), score.shape)
-        order = np.argsort(-np.take_along_axis(score, top, axis=1), axis=1, kind="stable")
-        top = np.take_along_axis(top, order, axis=1)
+        top, _ = top_k(y_score[rows], k)
         hits[rows] = np.take_along_axis(rel, top, axis=1)
         n_rel[rows] = rel.sum(axis=1)
     return hits, n_rel

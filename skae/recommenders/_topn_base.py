@@ -17,7 +17,7 @@ from sklearn.base import (
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skae._estimator import PREDICT_BATCH_SIZE, TorchEstimatorMixin
-from skae.metrics._ranking import make_ranking_scorer, mask_seen
+from skae.metrics._ranking import make_ranking_scorer, mask_seen, top_k
 from skae.utils._sklearn_compat import fit_context
 
 __all__ = ["BaseTopNRecommender", "BaseNeuralTopNRecommender"]
@@ -130,12 +130,7 @@ class BaseTopNRecommender(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             block = self._predict_scores(X[rows])
             if exclude_seen:
                 mask_seen(block, X[rows])
-            top = np.argpartition(-block, n - 1, axis=1)[:, :n] if n < X.shape[1] else \
-                np.broadcast_to(np.arange(n), block.shape)
-            top_scores = np.take_along_axis(block, top, axis=1)
-            order = np.argsort(-top_scores, axis=1, kind="stable")
-            items[rows] = np.take_along_axis(top, order, axis=1)
-            scores[rows] = np.take_along_axis(top_scores, order, axis=1)
+            items[rows], scores[rows] = top_k(block, n)
         return (items, scores) if return_scores else items
 
     def score(self, X, y=None):

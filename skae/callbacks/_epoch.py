@@ -1,0 +1,155 @@
+"""Epoch-level callbacks: a function called after every epoch, and weight checkpoints."""
+
+import math
+import os
+
+import torch
+
+__all__ = ["Checkpoint", "EpochCallback"]
+
+
+class _EpochHooks:
+    """scikit-learn's callback protocol, reduced to "after each epoch" (``_on_epoch``).
+
+    skae's estimators run one task named ``"epoch"`` per epoch under the fit's root task; its
+    ``on_fit_task_end`` receives the epoch's logs as ``metadata`` (``epoch``, ``loss``,
+    ``lr`` and, with early stopping, ``val_loss``) and a fitted copy of the estimator as it
+    stands after the epoch as ``fitted_estimator``.
+    """
+
+    def setup(self, estimator, context):
+        """Called when a fit starts."""
+
+    def on_fit_task_begin(self, estimator, context, *, X=None, y=None, metadata=None,
+                          fitted_estimator=None):
+        """Called when a task (the fit, or one epoch) starts."""
+
+    def on_fit_task_end(self, estimator, context, *, X=None, y=None, metadata=None,
+                        fitted_estimator=None):
+        """Called when a task ends; returns True to stop training after an epoch."""
+        if context.task_name != "epoch" or metadata is None or fitted_estimator is None:
+            return False
+        return bool(self._on_epoch(dict(metadata), fitted_estimator))
+
+    def teardown(self, estimator, context):
+        """Called when a fit ends, whether or not it succeeded."""
+
+    def _on_epoch(self, logs, estimator):
+        raise NotImplementedError
+
+
+class EpochCallback(_EpochHooks):
+    """Call a function after every training epoch; stop training when it returns True.
+
+    Parameters
+    ----------
+    func : callable
+        ``func(logs, estimator)``, where ``logs`` is a dict with the epoch number
+        (``"epoch"``, from 1 over the model's life), the training loss (``"loss"``), the step
+        size (``"lr"``) and, with ``early_stopping=True``, the validation loss
+        (``"val_loss"``); ``estimator`` is a fitted copy of the estimator as it stands after
+        the epoch (it can ``transform``, ``predict``, ``score``...). Its module is the one
+        being trained: copy what you want to keep. A true return value stops training after
+        this epoch (no ``ConvergenceWarning``).
+
+    See Also
+    --------
+    Checkpoint : Save the weights during training.
+
+    Examples
+    --------
+    Log every epoch and stop once the loss is low enough:
+
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import Autoencoder
+    >>> from skae.callbacks import EpochCallback
+    >>> X = load_digits().data / 16
+    >>> seen = []
+    >>> def log_and_stop(logs, estimator):
+    ...     seen.append(logs["loss"])
+    ...     return logs["loss"] < 0.05
+    >>> ae = Autoencoder(n_components=8, max_iter=50, random_state=0)
+    >>> ae = ae.set_callbacks(EpochCallback(log_and_stop)).fit(X)
+    >>> ae.n_iter_ == len(seen) and seen[-1] < 0.05 <= seen[-2]
+    True
+    """
+
+    def __init__(self, func):
+        self.func = func
+
+    def _on_epoch(self, logs, estimator):
+        return self.func(logs, estimator)
+
+
+class Checkpoint(_EpochHooks):
+    """Save the network's weights during training: after the best epochs, or after every one.
+
+    The file holds only tensors and plain values (``{"epoch", monitor, "state_dict"}``),
+    so it loads with ``torch.load(path, weights_only=True)``, which runs no code:
+    ``estimator.module_.load_state_dict(torch.load(path, weights_only=True)["state_dict"])``
+    puts the weights back into a fitted estimator of the same settings.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Where to save. May contain ``{epoch}``, formatted with the epoch number, to keep one
+        file per saved epoch.
+    monitor : {"loss", "val_loss"}, default="loss"
+        The quantity that decides which epoch is best (``"val_loss"`` needs
+        ``early_stopping=True``).
+    save_best_only : bool, default=True
+        Save only when ``monitor`` improves on every earlier epoch of the current fit; False
+        saves after every epoch.
+
+    Attributes
+    ----------
+    best_ : float
+        Best value of ``monitor`` seen in the current (or last) fit.
+    saved_epochs_ : list of int
+        The epochs saved in the current (or last) fit.
+
+    See Also
+    --------
+    EpochCallback : Call any function after each epoch.
+
+    Examples
+    --------
+    >>> import os, tempfile, torch
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import Autoencoder
+    >>> from skae.callbacks import Checkpoint
+    >>> X = load_digits().data / 16
+    >>> path = os.path.join(tempfile.mkdtemp(), "best.pt")
+    >>> ckpt = Checkpoint(path)
+    >>> ae = Autoencoder(n_components=8, max_iter=5, random_state=0).set_callbacks(ckpt)
+    >>> ae = ae.fit(X)  # doctest: +SKIP
+    >>> saved = torch.load(path, weights_only=True)  # doctest: +SKIP
+    >>> saved["epoch"] == ckpt.saved_epochs_[-1]  # doctest: +SKIP
+    True
+    """
+
+    def __init__(self, path, *, monitor="loss", save_best_only=True):
+        self.path = path
+        self.monitor = monitor
+        self.save_best_only = save_best_only
+
+    def setup(self, estimator, context):
+        """Start a new record of the best value for this fit."""
+        self.best_ = math.inf
+        self.saved_epochs_ = []
+
+    def _on_epoch(self, logs, estimator):
+        if self.monitor not in logs:
+            raise ValueError(
+                f"Checkpoint(monitor={self.monitor!r}): the epoch logs have no {self.monitor!r} "
+                f"(they have {sorted(logs)}); 'val_loss' needs early_stopping=True."
+            )
+        value = logs[self.monitor]
+        if self.save_best_only and not value < self.best_:
+            return False
+        self.best_ = min(self.best_, value)
+        state = {k: v.detach().cpu().clone() for k, v in estimator.module_.state_dict().items()}
+        path = os.fspath(self.path).format(epoch=logs["epoch"])
+        torch.save({"epoch": logs["epoch"], self.monitor: value, "state_dict": state}, path)
+        self.saved_epochs_.append(logs["epoch"])
+        return False
