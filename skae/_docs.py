@@ -107,6 +107,16 @@ alpha : float, default=0.0
 # or meaning (they document ``alpha`` themselves, just before this fragment).
 DOCS["engine_params_after_alpha"] = DOCS["engine_params"].split("\n\n    ", 1)[1]
 
+DOCS["autoencoder_attributes"] = """\
+mean_ : ndarray of shape (``n_features_in_``,)
+        Per-feature mean of the data of the first :meth:`fit` or :meth:`partial_fit` call,
+        subtracted before encoding.
+
+    components_ : ndarray of shape (n_components, ``n_features_in_``)
+        Encoder weights ``W`` when the encoder is a single layer (``hidden_layer_sizes=()``),
+        one row per code unit, as :attr:`sklearn.decomposition.PCA.components_`; deep
+        encoders raise AttributeError (use ``module_.encoder_layers``)."""
+
 DOCS["engine_attributes"] = """\
 module_ : torch.nn.Module
         The trained network.

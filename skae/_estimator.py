@@ -188,15 +188,21 @@ class TorchEstimatorMixin(CallbackSupportMixin):
         # A batch larger than the data is simply the whole data (full-batch training).
         return max(1, min(self.batch_size, n_samples))
 
-    def _validation_split(self, source, rng):
-        n = len(source)
+    def _n_validation(self, n, what="samples"):
+        """How many of ``n`` samples (or ratings...) early stopping holds out; an error when
+        the training or the validation part would be empty."""
         n_val = int(round(self.validation_fraction * n))
         if n_val < 1 or n - n_val < 1:
             raise ValueError(
-                f"early_stopping with validation_fraction={self.validation_fraction} leaves an "
-                f"empty training or validation set for n_samples={n}; use more samples, another "
+                f"early_stopping with validation_fraction={self.validation_fraction} leaves "
+                f"no training or no validation {what} out of {n}; use more {what}, another "
                 "validation_fraction, or early_stopping=False."
             )
+        return n_val
+
+    def _validation_split(self, source, rng):
+        n = len(source)
+        n_val = self._n_validation(n)
         perm = rng.permutation(n)
         return source.subset(np.sort(perm[n_val:])), source.subset(np.sort(perm[:n_val]))
 

@@ -32,13 +32,7 @@ class Autoencoder(BaseAutoencoder):
     ----------
     {engine_attributes}
 
-    mean_ : ndarray of shape (``n_features_in_``,)
-        Per-feature mean of the data of the first :meth:`fit` or :meth:`partial_fit` call,
-        subtracted before encoding.
-
-    components_ : ndarray of shape (n_components, ``n_features_in_``)
-        Encoder weights ``W`` when the encoder is a single layer (``hidden_layer_sizes=()``),
-        one row per code unit, as :attr:`sklearn.decomposition.PCA.components_`.
+    {autoencoder_attributes}
 
     See Also
     --------

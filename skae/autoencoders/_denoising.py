@@ -58,11 +58,7 @@ class DenoisingAutoencoder(Autoencoder):
     ----------
     {engine_attributes}
 
-    mean_ : ndarray of shape (``n_features_in_``,)
-        Per-feature training mean subtracted before encoding.
-
-    components_ : ndarray of shape (n_components, ``n_features_in_``)
-        Encoder weights of a single-layer encoder (``hidden_layer_sizes=()``).
+    {autoencoder_attributes}
 
     See Also
     --------

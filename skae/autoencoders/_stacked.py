@@ -96,12 +96,7 @@ class StackedAutoencoder(Autoencoder):
         The fitted one-layer autoencoders of the greedy phase, from the input upwards; empty
         when ``pretrain=None``.
 
-    mean_ : ndarray of shape (``n_features_in_``,)
-        Per-feature training mean subtracted before encoding.
-
-    components_ : ndarray of shape (n_components, ``n_features_in_``)
-        Encoder weights of a single-layer encoder (``hidden_layer_sizes=()``); deep encoders
-        raise AttributeError (use ``module_.encoder_layers``).
+    {autoencoder_attributes}
 
     See Also
     --------

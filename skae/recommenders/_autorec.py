@@ -324,13 +324,7 @@ class AutoRecRegressor(RegressorMixin, TorchEstimatorMixin, BaseEstimator):
         """Hold out ``validation_fraction`` of the ratings (not of the rows)."""
         target, mask = source.arrays[1], source.arrays[2]
         n_obs = mask.nnz
-        n_val = int(round(self.validation_fraction * n_obs))
-        if n_val < 1 or n_obs - n_val < 1:
-            raise ValueError(
-                f"early_stopping with validation_fraction={self.validation_fraction} leaves no "
-                f"training or no validation rating out of {n_obs}; use more ratings, another "
-                "validation_fraction, or early_stopping=False."
-            )
+        n_val = self._n_validation(n_obs, "ratings")
         held = np.zeros(n_obs, dtype=bool)
         held[rng.choice(n_obs, size=n_val, replace=False)] = True
         rows = np.repeat(np.arange(target.shape[0]), np.diff(target.indptr))

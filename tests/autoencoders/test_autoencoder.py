@@ -164,7 +164,7 @@ def test_early_stopping_and_convergence(digits):
     with pytest.warns(ConvergenceWarning, match="maximum iterations"):
         small_ae(max_iter=2, tol=0).fit(X)
     assert small_ae().fit(X).validation_loss_curve_ is None
-    with pytest.raises(ValueError, match="empty training or validation"):
+    with pytest.raises(ValueError, match="no training or no validation samples"):
         small_ae(early_stopping=True).fit(X[:1])
 
 

@@ -314,7 +314,7 @@ def test_early_stopping_holds_out_ratings_not_rows(ratings):
     assert validation.arrays[0].multiply(validation.arrays[2]).nnz == 0
     # ... and from the training input and targets.
     assert train.arrays[0].nnz == train.arrays[1].nnz == len(y) - n_val
-    with pytest.raises(ValueError, match="no training or no validation rating"):
+    with pytest.raises(ValueError, match="no training or no validation ratings"):
         AutoRecRegressor(early_stopping=True, validation_fraction=0.1).fit([[1, 1]], [3.0])
 
 
