@@ -10,12 +10,15 @@ from skae.autoencoders import (
     StackedAutoencoder,
     VariationalAutoencoder,
 )
+from skae.impute import AutoencoderImputer
 from skae.recommenders import CDAE, EASE, AutoRecRegressor, MultDAE, MultVAE
+from skae.semi_supervised import StackedAutoencoderClassifier
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "Autoencoder",
+    "AutoencoderImputer",
     "AutoRecRegressor",
     "BaseAutoencoder",
     "CDAE",
@@ -27,6 +30,7 @@ __all__ = [
     "NonFiniteLossError",
     "SparseAutoencoder",
     "StackedAutoencoder",
+    "StackedAutoencoderClassifier",
     "VariationalAutoencoder",
     "__version__",
 ]

@@ -125,8 +125,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEs
         with self._fit_transaction(warm):
             self._check_params()
             X = self._validate_fit_data(X, reset=not warm)
-            self._engine_fit((X,), warm=warm, incremental=incremental)
+            # Before training: callbacks get a fitted copy that can name its features.
             self._n_features_out = self.n_components
+            self._engine_fit((X,), warm=warm, incremental=incremental)
         return self
 
     def _validate_predict_data(self, X):

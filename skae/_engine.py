@@ -270,6 +270,9 @@ class StepContext:
     fitted : dict
         Results of this call for its caller (an estimator sets them as fitted attributes when
         the call succeeds), e.g. sub-models fitted while the module was built.
+    train, validation : BatchSource or None
+        The data this call trains on and validates on (set by :func:`fit_loop`), for hooks
+        that need a pass over them, such as a closed-form update between epochs.
     """
 
     generator: torch.Generator | None
@@ -279,6 +282,8 @@ class StepContext:
     epoch: int = 0
     max_iter: int = 1
     fitted: dict = field(default_factory=dict)
+    train: "BatchSource | None" = None
+    validation: "BatchSource | None" = None
 
     @property
     def step(self):
@@ -489,7 +494,7 @@ def fit_loop(module, optimizer, loss_fn, source, *, history, max_iter, batch_siz
     hooks = Hooks() if hooks is None else hooks
     if ctx is None:
         ctx = StepContext(generator, source.device, history)
-    ctx.max_iter = max_iter
+    ctx.max_iter, ctx.train, ctx.validation = max_iter, source, validation
     full_batch = isinstance(optimizers[0], torch.optim.LBFGS)
     if full_batch:
         if len(optimizers) > 1:

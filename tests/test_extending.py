@@ -1,8 +1,9 @@
-"""The worked examples of ``doc/extending.rst``: a new autoencoder variant and new callbacks.
+"""The worked examples of ``doc/extending.rst``: a new autoencoder variant, a new
+recommender and new callbacks.
 
-The k-sparse autoencoder lives in ``tests/extending/k_sparse.py``, which the page includes
-verbatim, so the code a reader copies is the code tested here. The callbacks below are the
-page's callback examples.
+The estimators live in ``tests/extending/`` (``k_sparse.py``, ``alternating.py``), which the
+page includes verbatim, so the code a reader copies is the code tested here. The callbacks
+below are the page's callback examples.
 """
 
 import pickle
@@ -10,12 +11,14 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 
 from skae.utils._sklearn_compat import parametrize_with_checks
+from tests.extending.alternating import AlternatingRecommender
 from tests.extending.k_sparse import KSparseAutoencoder
 
 
@@ -41,12 +44,14 @@ _K2_FAILURES = dict.fromkeys([
     "check_methods_subset_invariance"], _SETS_N_COMPONENTS_TO_1)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @parametrize_with_checks(
     [KSparseAutoencoder(n_components=3, k=1, hidden_layer_sizes=(8,), max_iter=30),
-     KSparseAutoencoder(n_components=4, k=2, tied_weights=True, max_iter=30)],
-    expected_failed_checks=lambda est: _K2_FAILURES if est.k > 1 else {},
+     KSparseAutoencoder(n_components=4, k=2, tied_weights=True, max_iter=30),
+     AlternatingRecommender(n_components=4, max_iter=10)],
+    expected_failed_checks=lambda est: _K2_FAILURES if getattr(est, "k", 1) > 1 else {},
 )
-def test_k_sparse_passes_sklearn_checks(estimator, check):
+def test_examples_pass_sklearn_checks(estimator, check):
     check(estimator)
 
 
@@ -103,7 +108,34 @@ def test_k_is_structural_and_the_model_pickles(X):
     np.testing.assert_array_equal(restored.transform(X), est.transform(X))
 
 
-# -- (3) callbacks on scikit-learn's protocol --------------------------------------------------
+# -- (3) the recommender with a closed-form step -------------------------------------------
+def _clustered_interactions():
+    # Six groups of users, each liking its own sixth of the 150 items (30% vs 2%).
+    rng = np.random.RandomState(0)
+    user_group, item_group = rng.randint(0, 6, 700), rng.randint(0, 6, 150)
+    p = np.where(user_group[:, None] == item_group[None, :], 0.3, 0.02)
+    return sp.csr_matrix((rng.rand(700, 150) < p).astype(np.float32))
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_alternating_recommender_learns_beyond_popularity():
+    X = _clustered_interactions()
+    train, test = X[:600], X[600:]
+    # One epoch: the item factors are still 0, so the scores are the items' popularity.
+    first = AlternatingRecommender(8, max_iter=1, random_state=0).fit(train)
+    popularity = np.asarray((train > 0).mean(axis=0)).ravel()
+    np.testing.assert_allclose(first.item_popularity_, popularity)
+    np.testing.assert_allclose(first.predict_scores(test[:3]), np.tile(popularity, (3, 1)),
+                               rtol=1e-6)
+    assert not first.module_.item_factors.any()
+    # Measured, seeds 0 and 1: NDCG@100 0.17 for popularity, 0.34 and 0.31 after 20 epochs.
+    model = AlternatingRecommender(8, max_iter=20, random_state=0).fit(train)
+    assert model.module_.item_factors.any()
+    assert model.score(test) > 1.5 * first.score(test)
+    assert model.loss_curve_[-1] < model.loss_curve_[1]
+
+
+# -- (4) callbacks on scikit-learn's protocol --------------------------------------------------
 class EpochLogger:
     """Record every epoch's logs, and the code sparsity of the model after it."""
 

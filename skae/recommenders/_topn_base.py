@@ -177,8 +177,8 @@ class BaseNeuralTopNRecommender(TorchEstimatorMixin, BaseTopNRecommender):
         with self._fit_transaction(warm):
             self._check_params()
             X = self._validate_interactions(X, reset=not warm)
-            self._engine_fit(self._training_arrays(X, warm), warm=warm, X=X)
             self._n_features_out = self.n_components
+            self._engine_fit(self._training_arrays(X, warm), warm=warm, X=X)
         return self
 
     def _transform(self, X):

@@ -24,16 +24,24 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from sklearn.base import _fit_context as _sklearn_fit_context
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import validate_data
+from sklearn.impute._base import _BaseImputer
+from sklearn.utils._mask import _get_mask
+from sklearn.utils._missing import is_scalar_nan
+from sklearn.utils._param_validation import HasMethods, Interval, MissingValues, StrOptions
+from sklearn.utils.validation import _check_feature_names_in, validate_data
 
 __all__ = [
     "HAS_SKLEARN_CALLBACKS",
     "CallbackSupportMixin",
     "HasMethods",
     "Interval",
+    "MissingValues",
     "StrOptions",
+    "_BaseImputer",
+    "_check_feature_names_in",
+    "_get_mask",
     "fit_context",
+    "is_scalar_nan",
     "parametrize_with_checks",
     "validate_data",
 ]

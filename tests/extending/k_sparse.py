@@ -9,8 +9,7 @@ import torch
 from torch import nn
 
 from skae import Autoencoder
-from skae._estimator import store_init_params
-from skae.utils._sklearn_compat import Interval
+from skae.base import Interval, store_init_params
 
 
 class TopK(nn.Module):

@@ -1,0 +1,428 @@
+"""``AutoencoderImputer``: fill in missing entries with a denoising or variational autoencoder."""
+
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from scipy.special import log_ndtr
+from sklearn.utils.validation import FLOAT_DTYPES, check_is_fitted
+
+from skae._docs import fill_doc
+from skae._engine import BatchSource
+from skae._estimator import (
+    ENGINE_PARAMETER_CONSTRAINTS,
+    TorchEstimatorMixin,
+    check_hidden_layer_sizes,
+    store_init_params,
+)
+from skae._random import keyed_standard_normal
+from skae.nn import ACTIVATIONS, masked_squared_error
+from skae.nn._impute import MaskedAutoencoder, MaskedVAE
+from skae.utils._sklearn_compat import (
+    Interval,
+    MissingValues,
+    StrOptions,
+    _BaseImputer,
+    _check_feature_names_in,
+    _get_mask,
+    fit_context,
+    is_scalar_nan,
+    validate_data,
+)
+
+__all__ = ["AutoencoderImputer"]
+
+
+@fill_doc
+class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
+    """Fill in missing entries with an autoencoder trained on the observed entries.
+
+    The network reads the observed values of a sample together with its observation mask and
+    predicts every entry; :meth:`transform` replaces the missing entries by its predictions and
+    returns the observed entries unchanged (bit for bit). Training counts observed entries
+    only: the mask is part of each minibatch and the loss is the squared error over the
+    entries it marks. In each training minibatch a random share ``hide_fraction`` of the
+    observed entries is hidden from the network as well (marked missing in its input, kept in
+    the loss), so that it learns to fill in what it cannot see, as a denoising autoencoder
+    learns to undo masking noise (Vincent et al., 2008; for imputation: Gondara & Wang,
+    PAKDD 2018). Inputs are standardised inside with the mean and standard deviation of the
+    observed entries of each feature, and predictions are mapped back to the data's units.
+
+    With ``sample_posterior=True`` the model is a variational autoencoder of the incomplete
+    data, trained by the MIWAE bound on the observed entries (Mattei & Frellsen, ICML 2019),
+    and :meth:`transform` *draws* the missing entries from the model's conditional
+    distribution given the observed ones, for multiple imputation.
+
+    Parameters
+    ----------
+    missing_values : int, float or np.nan, default=np.nan
+        The placeholder of the missing entries; all its occurrences are imputed.
+
+    n_components : int, default=64
+        Size of the autoencoder's code (of the latent variable with ``sample_posterior=True``).
+
+    hidden_layer_sizes : tuple of int, default=(128,)
+        Sizes of the encoder's hidden layers between the input and the code; the decoder
+        mirrors them.
+
+    activation : {"relu", "sigmoid", "tanh", "identity"}, default="relu"
+        Activation of the hidden layers (and of the code of the denoising autoencoder).
+
+    hide_fraction : float in [0, 1), default=0.25
+        Share of the observed entries hidden from the network in each training minibatch, a
+        fresh random draw each time (from the estimator's own generator).
+
+    sample_posterior : bool, default=False
+        False: a denoising autoencoder, and :meth:`transform` returns its prediction (a
+        conditional mean). True: a variational autoencoder (MIWAE), and :meth:`transform`
+        returns one draw from ``p(x_missing | x_observed)`` by sampling importance resampling
+        over ``n_importance`` latent draws (Mattei & Frellsen 2019, sec. 4.2). The draws of a
+        row depend only on the fitted model and the row (reproducible, whatever rows come
+        with it); for ``m`` multiple imputations fit ``m`` imputers with different
+        ``random_state``, as :class:`~sklearn.impute.IterativeImputer` suggests.
+
+    n_importance : int, default=10
+        Number of latent draws ``k`` per sample of the MIWAE bound (training) and of the
+        resampling (:meth:`transform`); used only with ``sample_posterior=True``.
+
+    add_indicator : bool, default=False
+        Append a :class:`~sklearn.impute.MissingIndicator` of the features that had missing
+        entries in :meth:`fit` to the output.
+
+    keep_empty_features : bool, default=False
+        Keep the features that were entirely missing in :meth:`fit` in the output of
+        :meth:`transform`, with 0 for their missing entries (observed entries unchanged);
+        otherwise they are dropped, as scikit-learn's imputers do.
+
+    {engine_params}
+
+    Attributes
+    ----------
+    {engine_attributes}
+
+    mean_ : ndarray of shape (``n_features_in_``,)
+        Mean of the observed entries of each feature in the first :meth:`fit` (0 for a
+        feature with none), subtracted before the network.
+
+    scale_ : ndarray of shape (``n_features_in_``,)
+        Standard deviation of the observed entries of each feature in the first :meth:`fit`
+        (1 where it is 0 or undefined), by which the centred data are divided.
+
+    indicator_ : :class:`~sklearn.impute.MissingIndicator` or None
+        The indicator of missing entries appended to the output when ``add_indicator`` is
+        True, else None.
+
+    See Also
+    --------
+    sklearn.impute.SimpleImputer : Fill with a per-feature statistic.
+    sklearn.impute.KNNImputer : Fill with the mean of the nearest neighbours.
+    sklearn.impute.IterativeImputer : Model each feature from the others, in rounds.
+    skae.DenoisingAutoencoder : The denoising autoencoder as a transformer.
+
+    Notes
+    -----
+    **What the loss sees.** The loss of a minibatch is the mean squared error, in standardised
+    units, over its observed entries, hidden and visible alike. An entry that is missing in
+    the data never contributes to the loss or to a gradient.
+
+    **Early stopping** (``early_stopping=True``) holds out ``validation_fraction`` of the
+    observed *entries* (not whole rows): they are removed from the training data, and the
+    validation loss is the mean squared error, in standardised units, of their imputations
+    from the remaining entries, the very quantity an imputer should minimise.
+
+    **Input.** Dense arrays only (sparse input raises a TypeError: in a sparse matrix the
+    implicit zeros are observed values, so a dense copy is the honest input). Infinite values
+    are an error: only ``missing_values`` marks an entry as missing. A fit without any missing
+    entry still trains (the hidden entries give it a task), and :meth:`transform` of data
+    without missing entries returns them unchanged. Missing entries in a feature that had none
+    in :meth:`fit` are imputed like any other: the network was trained on every feature being
+    hidden.
+
+    References
+    ----------
+    .. [1] P. Vincent, H. Larochelle, Y. Bengio and P.-A. Manzagol, "Extracting and composing
+       robust features with denoising autoencoders", ICML 2008.
+    .. [2] L. Gondara and K. Wang, "MIDA: Multiple imputation using denoising autoencoders",
+       PAKDD 2018.
+    .. [3] P.-A. Mattei and J. Frellsen, "MIWAE: Deep generative modelling and imputation of
+       incomplete data sets", ICML 2019.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import AutoencoderImputer
+    >>> X = load_digits().data
+    >>> rng = np.random.default_rng(0)
+    >>> X_missing = np.where(rng.random(X.shape) < 0.3, np.nan, X)
+    >>> imputer = AutoencoderImputer(max_iter=20, random_state=0)
+    >>> X_filled = imputer.fit_transform(X_missing)
+    >>> bool(np.isnan(X_filled).any())
+    False
+    >>> observed = ~np.isnan(X_missing)
+    >>> bool(np.array_equal(X_filled[observed], X_missing[observed]))
+    True
+    """
+
+    _structural_params = ("n_components", "hidden_layer_sizes", "activation",
+                          "sample_posterior", "device")
+
+    _parameter_constraints = {
+        **_BaseImputer._parameter_constraints,
+        **ENGINE_PARAMETER_CONSTRAINTS,
+        "missing_values": [MissingValues(numeric_only=True)],
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": ["array-like"],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "hide_fraction": [Interval(Real, 0, 1, closed="left")],
+        "sample_posterior": ["boolean"],
+        "n_importance": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        missing_values=np.nan,
+        *,
+        n_components=64,
+        hidden_layer_sizes=(128,),
+        activation="relu",
+        hide_fraction=0.25,
+        sample_posterior=False,
+        n_importance=10,
+        add_indicator=False,
+        keep_empty_features=False,
+        alpha=0.0,
+        learning_rate="constant",
+        learning_rate_init=1e-3,
+        batch_size="auto",
+        max_iter=200,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        warm_start=False,
+        random_state=None,
+        device="cpu",
+        verbose=0,
+    ):
+        store_init_params(self, locals())
+
+    # -- data ------------------------------------------------------------------------------
+    def _check_params(self):
+        check_hidden_layer_sizes(self.hidden_layer_sizes)
+
+    def _validate_input(self, X, reset):
+        # NaN passes validation only when it is the missing-value marker; infinities never do.
+        finite = "allow-nan" if is_scalar_nan(self.missing_values) else True
+        return validate_data(self, X, accept_sparse=False, dtype=FLOAT_DTYPES,
+                             ensure_all_finite=finite, reset=reset)
+
+    def _set_statistics(self, X, missing):
+        """Mean and standard deviation of the observed entries of each feature (float64)."""
+        observed = ~missing
+        counts = observed.sum(axis=0)
+        self._valid_mask = counts > 0
+        values = np.where(observed, X, 0.0).astype(np.float64)
+        mean = values.sum(axis=0) / np.maximum(counts, 1)
+        var = (np.where(observed, values - mean, 0.0) ** 2).sum(axis=0) / np.maximum(counts, 1)
+        scale = np.sqrt(var)
+        # As scikit-learn's StandardScaler: a (near-)constant feature is only centred.
+        scale[scale < 10 * np.finfo(np.float64).eps] = 1.0
+        self.mean_, self.scale_ = mean, scale
+
+    def _standardize(self, X, missing):
+        """The features that had observed entries in the first fit, standardised with zeros
+        at missing entries, and their observation mask, both float32."""
+        valid = self._valid_mask
+        observed = ~missing[:, valid]
+        Z = (X[:, valid] - self.mean_[valid]) / self.scale_[valid]
+        Z = np.where(observed, Z, 0.0).astype(np.float32)
+        return Z, observed.astype(np.float32)
+
+    # -- fit -------------------------------------------------------------------------------
+    @fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Fit the imputer on ``X``, which may have missing entries.
+
+        A failed call leaves the estimator as it was.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data; entries equal to ``missing_values`` are missing.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        warm = self._is_warm(False)
+        with self._fit_transaction(warm):
+            self._check_params()
+            X = self._validate_input(X, reset=not warm)
+            missing = _get_mask(X, self.missing_values)
+            if not warm:
+                self._set_statistics(X, missing)
+                self._fit_indicator(missing)
+            Z, observed = self._standardize(X, missing)
+            # (input, observed, target mask): during training every observed entry is a
+            # target; the validation split (early stopping) makes held-out entries the targets.
+            self._engine_fit((Z, observed, observed), warm=warm, X=X)
+        return self
+
+    def _build_module(self, train, ctx):
+        n_features = train.arrays[0].shape[1]
+        hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
+        if not self.sample_posterior:
+            return MaskedAutoencoder(n_features, hidden, self.n_components,
+                                     activation=self.activation, generator=ctx.generator)
+        # Seed of the draws of transform: from this fit's generator, for the module's life.
+        ctx.fitted["_sample_seed"] = int(
+            torch.randint(np.iinfo(np.int32).max, (1,), generator=ctx.generator))
+        return MaskedVAE(n_features, hidden, self.n_components, activation=self.activation,
+                         generator=ctx.generator)
+
+    def _hide(self, observed, ctx):
+        """The input mask of a training minibatch: each observed entry stays visible with
+        probability ``1 - hide_fraction`` (masking noise, Vincent et al. 2008, sec. 2.3)."""
+        if self.hide_fraction == 0:
+            return observed
+        keep = torch.rand(observed.shape, generator=ctx.generator) >= self.hide_fraction
+        return observed * keep.to(observed.device)
+
+    def _latent_noise(self, n_rows, ctx):
+        return torch.randn((n_rows, self.n_importance, self.n_components),
+                           generator=ctx.generator).to(ctx.device)
+
+    def _loss(self, module, batch, ctx):
+        x, observed, target = batch
+        if not ctx.training:
+            # Validation: the squared error of the imputed held-out entries (see Notes).
+            if self.sample_posterior:
+                pred = module.conditional_mean(x, observed, self._latent_noise(len(x), ctx))
+            else:
+                pred = module(x, observed)
+            return masked_squared_error(pred, x, target)
+        visible = self._hide(observed, ctx)
+        if not self.sample_posterior:
+            if getattr(self, "_loss_on", "observed") == "hidden":
+                target = target * (1 - visible)
+            return masked_squared_error(module(x, visible), x, target)
+        # The encoder sees the visible entries and the bound scores every observed one: the
+        # denoising variational bound (Im et al., AAAI 2017) of the MIWAE objective.
+        eps = self._latent_noise(len(x), ctx)
+        return -module.bound(x, visible, eps, scored=target).mean()
+
+    def _validation_split(self, source, rng):
+        """Hold out ``validation_fraction`` of the observed entries (not of the rows)."""
+        x, observed = (a.cpu().numpy() for a in source.arrays[:2])
+        flat = np.flatnonzero(observed)
+        n_val = int(round(self.validation_fraction * flat.size))
+        if n_val < 1 or flat.size - n_val < 1:
+            raise ValueError(
+                f"early_stopping with validation_fraction={self.validation_fraction} leaves no "
+                f"training or no validation entry out of {flat.size} observed entries; use "
+                "more data, another validation_fraction, or early_stopping=False."
+            )
+        held = np.zeros(observed.size, dtype=np.float32)
+        held[rng.choice(flat, size=n_val, replace=False)] = 1.0
+        held = held.reshape(observed.shape)
+        kept = observed - held
+        train = BatchSource((x * kept, kept, kept), source.device)
+        rows = np.flatnonzero(held.any(axis=1))
+        validation = BatchSource((x[rows], kept[rows], held[rows]), source.device)
+        return train, validation
+
+    # -- transform -------------------------------------------------------------------------
+    def transform(self, X):
+        """Impute the missing entries of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The data to complete; entries equal to ``missing_values`` are imputed.
+
+        Returns
+        -------
+        X_imputed : ndarray of shape (n_samples, n_features_out)
+            ``X`` with its missing entries filled, in ``X``'s float dtype; observed entries are
+            returned unchanged. Features that were entirely missing in :meth:`fit` are dropped
+            unless ``keep_empty_features`` is True; the missing indicator's columns follow
+            when ``add_indicator`` is True.
+        """
+        check_is_fitted(self)
+        X = self._validate_input(X, reset=False)
+        missing = _get_mask(X, self.missing_values)
+        X_indicator = self._transform_indicator(missing)
+        valid = self._valid_mask
+        out = np.array(X, copy=True)
+        rows = np.flatnonzero(missing[:, valid].any(axis=1))
+        if rows.size:  # only rows with a hole go through the network
+            hole = missing[rows][:, valid]
+            block = out[rows][:, valid]
+            block[hole] = self._impute_rows(X[rows], missing[rows])[hole]
+            out[np.ix_(rows, np.flatnonzero(valid))] = block
+        if not self.keep_empty_features:
+            out = out[:, valid]
+        elif not valid.all():
+            out[:, ~valid] = np.where(missing[:, ~valid], 0.0, out[:, ~valid])
+        return self._concatenate_indicator(out, X_indicator)
+
+    def _impute_rows(self, X, missing):
+        """The network's prediction of every entry of the valid features of ``X``, in the
+        data's units (float64)."""
+        Z, observed = self._standardize(X, missing)
+        d = Z.shape[1]
+        if not self.sample_posterior:
+            pred = self._predict_batches(np.hstack([Z, observed]),
+                                         lambda m, b: m(b[:, :d], b[:, d:]), d)
+        else:
+            pred = self._predict_batches(np.hstack([Z, observed, self._draws(X)]),
+                                         lambda m, b: self._sample(m, b, d), d)
+        valid = self._valid_mask
+        return pred.astype(np.float64) * self.scale_[valid] + self.mean_[valid]
+
+    def _draws(self, X):
+        """Standard normal draws of each row, keyed by the row's bytes and the fitted seed
+        (:func:`skae._random.keyed_standard_normal`): the latent draws, one Gumbel variable
+        per latent draw, and the decoder noise, side by side."""
+        k, n = self.n_importance, self.n_components
+        eps = keyed_standard_normal(X, self._sample_seed, (k * n + k + len(self.scale_),))
+        # Standard Gumbel draws from standard normal ones: g = -log(-log Phi(e)), with
+        # log Phi computed directly so that it stays finite in the tails.
+        gumbel = -np.log(-log_ndtr(eps[:, k * n:k * n + k].astype(np.float64)))
+        return np.hstack([eps[:, :k * n], gumbel.astype(np.float32),
+                          eps[:, k * n + k:][:, self._valid_mask]])
+
+    def _sample(self, module, batch, d):
+        k, n = self.n_importance, self.n_components
+        x, observed, rest = batch[:, :d], batch[:, d:2 * d], batch[:, 2 * d:]
+        eps = rest[:, :k * n].reshape(-1, k, n)
+        return module.sample(x, observed, eps, rest[:, k * n:k * n + k], rest[:, k * n + k:])
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output features.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Input feature names; by default ``feature_names_in_``, or ``x0``, ``x1``, ...
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            The kept input features, then the missing indicator's features when
+            ``add_indicator`` is True.
+        """
+        check_is_fitted(self, "n_features_in_")
+        input_features = _check_feature_names_in(self, input_features)
+        names = input_features if self.keep_empty_features else input_features[self._valid_mask]
+        return self._concatenate_indicator_feature_names_out(names, input_features)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # Observed entries come back as they were: the output has the input's float dtype.
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags

@@ -1,0 +1,483 @@
+"""``StackedAutoencoderClassifier``: greedy pre-training on every row, supervised fine-tuning on
+the labelled ones."""
+
+from numbers import Real
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from scipy.special import expit, log_expit, log_softmax, softmax
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+)
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted
+
+from skae._base import BaseAutoencoder
+from skae._docs import fill_doc
+from skae._engine import BatchSource
+from skae._estimator import (
+    ENGINE_PARAMETER_CONSTRAINTS,
+    TorchEstimatorMixin,
+    check_hidden_layer_sizes,
+    store_init_params,
+)
+from skae.autoencoders._stacked import StackedAutoencoder, _as_numpy
+from skae.nn import ACTIVATIONS, LOSSES, reconstruction_loss
+from skae.nn._classifier import EncoderClassifier, classification_loss
+from skae.utils._sklearn_compat import Interval, StrOptions, fit_context, validate_data
+
+__all__ = ["StackedAutoencoderClassifier"]
+
+# The mark of an unlabelled row, as in sklearn.semi_supervised.
+UNLABELLED = -1
+
+
+def _unlabelled_mask(y):
+    """Rows of ``y`` equal to -1. String arrays cannot hold -1: every row is labelled."""
+    if y.dtype.kind in "USb":
+        return np.zeros(len(y), dtype=bool)
+    return np.asarray(y == UNLABELLED, dtype=bool)
+
+
+def _negative_labels(y, unlabelled):
+    """Labels that are negative numbers other than -1 (likely mistakes for -1)."""
+    if y.dtype.kind in "iuf":
+        bad = y < 0
+    elif y.dtype.kind == "O":
+        bad = np.array([isinstance(v, Real) and not isinstance(v, bool) and v < 0 for v in y],
+                       dtype=bool)
+    else:
+        return np.zeros(len(y), dtype=bool)
+    return bad & ~unlabelled
+
+
+def _paired(X, y_code):
+    """The arrays the engine serves: every row, and a labelled row beside each one.
+
+    Each minibatch then holds ``B`` rows of the training data (for the reconstruction term)
+    and ``B`` labelled rows (for the classification term), however few the labels: joint
+    semi-supervised training draws both in every step (e.g. the ladder network, Rasmus et al.,
+    NeurIPS 2015). The labelled rows are cycled, so each is used equally often (within one)
+    in an epoch; the engine reshuffles the pairs every epoch. When every row is labelled the
+    row is its own partner and only ``(X, y)`` are served.
+    """
+    labelled = np.flatnonzero(y_code >= 0)
+    if len(labelled) == len(y_code):
+        return X, y_code
+    partner = labelled[np.arange(len(y_code)) % len(labelled)]
+    return X, y_code, X[partner], y_code[partner]
+
+
+def _as_float32(X):
+    """``X`` as C-contiguous, writeable float32 (dense) or float32 CSR, copied only if needed.
+
+    The engine shares such an array's memory instead of copying it, so ``X`` and its labelled
+    rows, when they are the same array, are held once.
+    """
+    if sp.issparse(X):
+        return sp.csr_matrix(X, dtype=np.float32)
+    return np.require(X, dtype=np.float32, requirements=["C", "W"])
+
+
+@fill_doc
+class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMixin,
+                                   TransformerMixin, TorchEstimatorMixin, BaseEstimator):
+    """Deep classifier pre-trained as a stacked autoencoder; semi-supervised with few labels.
+
+    Pre-training of deep networks (Hinton & Salakhutdinov, Science 2006; Bengio et al., NIPS
+    2007): the hidden layers ``n_features -> h_1 -> ... -> h_L`` are first trained greedily, one
+    level at a time, as one-layer autoencoders on the code of the level below, using **every**
+    row of ``X``, labelled or not (as :class:`StackedAutoencoder` does). A softmax output layer
+    (one logistic unit for two classes) is then put on ``h_L`` and the whole network is
+    fine-tuned on the labelled rows, minimising their cross-entropy plus
+    ``reconstruction_weight`` times the reconstruction loss of every row through the
+    pre-trained decoder (Ranzato & Szummer, ICML 2008: a joint supervised and unsupervised
+    cost); ``reconstruction_weight=0`` is plain supervised fine-tuning.
+
+    Labels follow :mod:`sklearn.semi_supervised`: ``y == -1`` marks an unlabelled row. With
+    string labels, pass an object array in which unlabelled rows hold the integer -1.
+
+    **Epochs.** Each fine-tuning step takes ``batch_size`` rows of ``X`` and as many labelled
+    rows; the labelled rows are cycled so that each is used equally often. An epoch is one
+    pass over all rows, so with few labels it visits every labelled row about
+    ``n_samples / n_labelled`` times: choose ``max_iter`` accordingly, or use
+    ``early_stopping``, which holds out ``validation_fraction`` of the *labelled* rows and
+    monitors their cross-entropy.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default=(256, 128)
+        Sizes of the hidden layers (at least one); the last is the output of
+        :meth:`transform` and feeds the output layer.
+
+    activation : {"relu", "sigmoid", "tanh", "identity"}, default="relu"
+        Activation of every hidden layer.
+
+    reconstruction_weight : float, default=0.0
+        Weight of the mean reconstruction loss of every row (labelled or not) added to the
+        cross-entropy of the labelled rows during fine-tuning. 0 means plain fine-tuning:
+        the unlabelled rows then shape the model through pre-training only.
+
+    reconstruction_loss : {"squared", "cross_entropy"}, default="squared"
+        Reconstruction loss of pre-training and of the fine-tuning term, averaged over
+        features. ``"cross_entropy"`` needs data in [0, 1] and uses a sigmoid output.
+
+    tied_weights : bool, default=False
+        Decoder weights are the transposed encoder weights (``W' = W^T``).
+
+    pretrain : "greedy" or None, default="greedy"
+        Greedy layer-wise pre-training before fine-tuning, or none (random initial weights,
+        the plain backpropagation baseline of Hinton & Salakhutdinov).
+
+    pretrain_estimator : BaseAutoencoder instance or None, default=None
+        Template of the one-layer autoencoders of the greedy phase, for instance a
+        :class:`DenoisingAutoencoder` or a :class:`SparseAutoencoder` (see
+        ``pretrain_estimator`` of :class:`StackedAutoencoder`: its noise, sparsity,
+        ``max_iter`` and learning rate are kept). None means an :class:`Autoencoder` with
+        this estimator's engine settings (``learning_rate_init``, ``batch_size``,
+        ``max_iter``, ``tol``, ``alpha``...).
+
+    {engine_params}
+
+    Attributes
+    ----------
+    {engine_attributes}
+
+    classes_ : ndarray of shape (n_classes,)
+        The class labels seen in the labelled rows (-1, the unlabelled mark, excluded).
+
+    estimators_ : list of BaseAutoencoder
+        The fitted one-layer autoencoders of the greedy phase that built the network, from
+        the input upwards; empty when ``pretrain=None``.
+
+    See Also
+    --------
+    StackedAutoencoder : The same greedy pre-training, fine-tuned as an autoencoder.
+    sklearn.neural_network.MLPClassifier : A multilayer perceptron on labelled rows only.
+    sklearn.semi_supervised.SelfTrainingClassifier : Semi-supervised by pseudo-labelling.
+    sklearn.semi_supervised.LabelSpreading : Semi-supervised by label propagation on a graph.
+
+    References
+    ----------
+    .. [1] G. E. Hinton and R. R. Salakhutdinov, "Reducing the dimensionality of data with
+       neural networks", Science 313(5786), 2006.
+    .. [2] Y. Bengio, P. Lamblin, D. Popovici and H. Larochelle, "Greedy layer-wise training
+       of deep networks", NIPS 2007.
+    .. [3] M. Ranzato and M. Szummer, "Semi-supervised learning of compact document
+       representations with deep networks", ICML 2008.
+    .. [4] P. Vincent et al., "Stacked denoising autoencoders", JMLR 11, 2010.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import StackedAutoencoderClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> y_semi = y.copy()
+    >>> y_semi[np.random.default_rng(0).random(len(y)) > 0.1] = -1  # keep 10% of the labels
+    >>> clf = StackedAutoencoderClassifier((64, 32), max_iter=20, random_state=0)
+    >>> clf.fit(X / 16, y_semi).classes_
+    array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+    >>> clf.predict_proba(X[:2] / 16).shape, clf.transform(X[:2] / 16).shape
+    ((2, 10), (2, 32))
+    >>> bool(clf.score(X / 16, y) > 0.8)
+    True
+    """
+
+    _structural_params = ("hidden_layer_sizes", "activation", "reconstruction_loss",
+                          "tied_weights", "device")
+
+    _parameter_constraints = {
+        **ENGINE_PARAMETER_CONSTRAINTS,
+        "hidden_layer_sizes": ["array-like"],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "reconstruction_weight": [Interval(Real, 0, None, closed="left")],
+        "reconstruction_loss": [StrOptions(set(LOSSES))],
+        "tied_weights": ["boolean"],
+        "pretrain": [StrOptions({"greedy"}), None],
+        "pretrain_estimator": [BaseAutoencoder, None],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(256, 128),
+        *,
+        activation="relu",
+        reconstruction_weight=0.0,
+        reconstruction_loss="squared",
+        tied_weights=False,
+        pretrain="greedy",
+        pretrain_estimator=None,
+        alpha=0.0,
+        learning_rate="constant",
+        learning_rate_init=1e-3,
+        batch_size="auto",
+        max_iter=200,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        warm_start=False,
+        random_state=None,
+        device="cpu",
+        verbose=0,
+    ):
+        store_init_params(self, locals())
+
+    # -- configuration ---------------------------------------------------------------------
+    def _check_params(self):
+        if not check_hidden_layer_sizes(self.hidden_layer_sizes):
+            raise ValueError(
+                "hidden_layer_sizes must name at least one hidden layer (the code that is "
+                f"pre-trained and classified); got {self.hidden_layer_sizes!r}."
+            )
+
+    def _hidden_sizes(self):
+        return check_hidden_layer_sizes(self.hidden_layer_sizes)
+
+    def _stacked_autoencoder(self):
+        """The :class:`StackedAutoencoder` whose network becomes the hidden layers.
+
+        Its encoder is ``n_features -> h_1 -> ... -> h_L`` with ``h_L`` as the code, every
+        layer with ``activation``; its greedy phase is this estimator's pre-training.
+        """
+        sizes = self._hidden_sizes()
+        return StackedAutoencoder(
+            sizes[-1], hidden_layer_sizes=sizes[:-1], activation=self.activation,
+            code_activation="same", tied_weights=self.tied_weights,
+            loss=self.reconstruction_loss, pretrain=self.pretrain,
+            pretrain_estimator=self.pretrain_estimator, alpha=self.alpha,
+            learning_rate=self.learning_rate, learning_rate_init=self.learning_rate_init,
+            batch_size=self.batch_size, max_iter=self.max_iter, tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change, device=self.device,
+        )
+
+    # -- fit -------------------------------------------------------------------------------
+    @fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Pre-train on every row of ``X``, then fine-tune on the labelled rows.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data, labelled and unlabelled rows. Sparse input is densified one
+            minibatch at a time.
+        y : array-like of shape (n_samples,)
+            Class labels; -1 marks an unlabelled row. Integer or string labels (for strings,
+            an object array holding -1 for unlabelled rows).
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        warm = self._is_warm(False)
+        with self._fit_transaction(warm):
+            self._check_params()
+            X, y = validate_data(self, X, y, accept_sparse="csr",
+                                 dtype=[np.float32, np.float64], reset=not warm)
+            self._check_unit_interval(X)
+            y_code = self._encode_labels(y, warm)
+            self._engine_fit(_paired(_as_float32(X), y_code), warm=warm, X=X, y=y)
+            self._n_features_out = self._hidden_sizes()[-1]
+        return self
+
+    def _check_unit_interval(self, X):
+        if self.reconstruction_loss != "cross_entropy":
+            return
+        data = X.data if sp.issparse(X) else X
+        if data.size and (data.min() < 0 or data.max() > 1):
+            raise ValueError(
+                f"reconstruction_loss='cross_entropy' needs data in [0, 1]; got values in "
+                f"[{data.min():.4g}, {data.max():.4g}]. Scale the data (e.g. MinMaxScaler) "
+                "or use reconstruction_loss='squared'."
+            )
+
+    def _encode_labels(self, y, warm):
+        """Set ``classes_`` (new model) and return ``y`` as class indices, -1 if unlabelled."""
+        unlabelled = _unlabelled_mask(y)
+        negative = _negative_labels(y, unlabelled)
+        if negative.any():
+            raise ValueError(
+                f"y holds negative labels other than -1 (e.g. {y[negative][0]!r} in "
+                f"{int(negative.sum())} rows); -1 marks an unlabelled row and no other "
+                "negative label is allowed."
+            )
+        if unlabelled.all():
+            raise ValueError(
+                f"All {len(y)} rows are unlabelled (y == -1): {type(self).__name__} needs "
+                "labelled rows of at least two classes to fine-tune on."
+            )
+        y_labelled = y[~unlabelled]
+        check_classification_targets(y_labelled)
+        classes = np.unique(y_labelled)
+        if len(classes) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs labelled rows of at least two classes; got one "
+                f"class, {classes[0]!r}."
+            )
+        if warm:
+            unseen = np.setdiff1d(classes, self.classes_)
+            if len(unseen):
+                raise ValueError(
+                    f"warm_start=True continues the previous model, whose classes are "
+                    f"{self.classes_.tolist()}; y has classes not seen then: "
+                    f"{unseen.tolist()}. Use warm_start=False to start a new model."
+                )
+        else:
+            self.classes_ = classes
+        y_code = np.full(len(y), UNLABELLED, dtype=np.int64)
+        y_code[~unlabelled] = np.searchsorted(self.classes_, y_labelled)
+        return y_code
+
+    def _validation_split(self, source, rng):
+        """Hold out ``validation_fraction`` of the labelled rows; keep all the others."""
+        X, y_code = _as_numpy(source.arrays[0]), source.arrays[1].cpu().numpy()
+        labelled = np.flatnonzero(y_code >= 0)
+        n_val = int(round(self.validation_fraction * len(labelled)))
+        if n_val < 1 or len(labelled) - n_val < 1:
+            raise ValueError(
+                f"early_stopping with validation_fraction={self.validation_fraction} leaves no "
+                f"training or no validation row out of {len(labelled)} labelled rows; label "
+                "more rows, use another validation_fraction, or early_stopping=False."
+            )
+        val = np.sort(rng.choice(labelled, size=n_val, replace=False))
+        keep = np.setdiff1d(np.arange(len(y_code)), val)
+        train = BatchSource(_paired(X[keep], y_code[keep]), source.device)
+        return train, BatchSource((X[val], y_code[val]), source.device)
+
+    # -- what the engine calls -------------------------------------------------------------
+    def _build_module(self, train, ctx):
+        # The stacked autoencoder builds the hidden layers from every training row (the
+        # labelled rows held out for early stopping excepted) and pre-trains them greedily;
+        # it records its one-layer autoencoders in ctx.fitted["estimators_"].
+        autoencoder = self._stacked_autoencoder()._build_module(train, ctx)
+        n_outputs = 1 if len(self.classes_) == 2 else len(self.classes_)
+        return EncoderClassifier(autoencoder, n_outputs, generator=ctx.generator)
+
+    def _loss(self, module, batch, ctx):
+        x, x_lab, y_lab = batch[0], batch[-2], batch[-1]
+        weight = self.reconstruction_weight
+        if not ctx.training or weight == 0:
+            # Validation monitors the supervised objective alone.
+            return classification_loss(module(x_lab)[0], y_lab)
+        if len(batch) == 2:  # every row labelled: one pass serves both terms
+            code = module.encode(x)
+            scores = module.head(code)
+        else:
+            # One forward pass over both halves of the step.
+            h = module.encode(torch.cat([x_lab, x]))
+            scores, code = module.head(h[:len(x_lab)]), h[len(x_lab):]
+        autoencoder = module.autoencoder
+        recon = reconstruction_loss(self.reconstruction_loss, module.reconstruct_logits(code),
+                                    x, autoencoder._out_act, reduction="mean")
+        return classification_loss(scores, y_lab) + weight * recon
+
+    # -- predict ---------------------------------------------------------------------------
+    def _validate_predict_data(self, X):
+        check_is_fitted(self)
+        return validate_data(self, X, accept_sparse="csr", dtype=[np.float32, np.float64],
+                             reset=False)
+
+    def transform(self, X):
+        """The last hidden layer of each row of ``X``, the input of the output layer.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples to encode.
+
+        Returns
+        -------
+        H : ndarray of shape (n_samples, hidden_layer_sizes[-1]), dtype float32
+            The activations of the last hidden layer.
+        """
+        X = self._validate_predict_data(X)
+        return self._predict_batches(X, lambda m, x: m.encode(x), self._hidden_sizes()[-1])
+
+    def decision_function(self, X):
+        """Class scores (logits) of each row of ``X``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples to classify.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes), dtype float64
+            For two classes the logit of ``classes_[1]`` (positive means that class); else one
+            score per class, the largest for the predicted class.
+        """
+        # The output layer is applied in float64 to the float32 hidden layer: scores and
+        # probabilities are then exact functions of transform's output.
+        H = self.transform(X).astype(np.float64)
+        head = self.module_.head
+        weight = head.weight.detach().cpu().numpy().astype(np.float64)
+        bias = head.bias.detach().cpu().numpy().astype(np.float64)
+        scores = H @ weight.T + bias
+        return scores[:, 0] if len(self.classes_) == 2 else scores
+
+    def predict_proba(self, X):
+        """Probability of each class for each row of ``X``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples to classify.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes), dtype float64
+            Class probabilities in the order of ``classes_``; rows sum to 1.
+        """
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            p = expit(scores)
+            return np.column_stack([1 - p, p])
+        return softmax(scores, axis=1)
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`, computed without underflow.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples to classify.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes), dtype float64
+            Log-probability of each class in the order of ``classes_``.
+        """
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            return np.column_stack([log_expit(-scores), log_expit(scores)])
+        return log_softmax(scores, axis=1)
+
+    def predict(self, X):
+        """Predict the class of each row of ``X``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples to classify.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            The class of largest probability, one of ``classes_``.
+        """
+        scores = self.decision_function(X)
+        index = (scores > 0).astype(int) if scores.ndim == 1 else scores.argmax(axis=1)
+        return self.classes_[index]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
