@@ -12,6 +12,7 @@ Usage::
     python benchmarks/bench_fit.py                 # all cases, 3 repeats, 1 thread
     python benchmarks/bench_fit.py --quick         # smaller synthetic set, 1 repeat
     python benchmarks/bench_fit.py --threads 2
+    python benchmarks/bench_fit.py --baseline /tmp/skae-main   # a worktree of another commit
 
 Goal (issue 2): skae within 1.15x of the hand-written loop and faster than both MLPRegressor
 and pyod's AutoEncoder.
@@ -128,8 +129,14 @@ FITS = {"torch loop": torch_loop, "skae": skae_fit, "MLPRegressor": mlp_fit, "py
 def worker(method, case, args, queue):
     """Run in a fresh process: warm up, then time ``args.repeats`` fits."""
     import resource
+    import sys
 
     import torch
+
+    if method == "skae (baseline)":
+        # Another checkout of skae (--baseline), imported ahead of the installed one.
+        sys.path.insert(0, args.baseline)
+        method = "skae"
 
     torch.set_num_threads(args.threads)
     data, hidden, code = CASES[case]
@@ -168,6 +175,9 @@ def main():
     parser.add_argument("--n-synthetic", type=int, default=20_000)
     parser.add_argument("--quick", action="store_true", help="5,000 synthetic rows, 1 repeat")
     parser.add_argument("--cases", nargs="*", default=list(CASES))
+    parser.add_argument("--baseline", metavar="PATH",
+                        help="also time the skae of another checkout (e.g. a git worktree of "
+                             "an earlier commit), in the same run")
     args = parser.parse_args()
     if args.quick:
         args.n_synthetic, args.repeats = 5_000, 1
@@ -177,20 +187,21 @@ def main():
     print(f"{args.epochs} epochs, batch {args.batch_size}, Adam lr 1e-3, MSE, median of "
           f"{args.repeats} fits after a warm-up, {args.threads} thread(s); ratio = time / torch "
           "loop time; peak = extra resident memory during the fits (MiB)")
-    header = (f"{'case':<34} {'method':<13} {'seconds':>8} {'ratio':>6} {'train MSE':>10} "
+    header = (f"{'case':<34} {'method':<16} {'seconds':>8} {'ratio':>6} {'train MSE':>10} "
               f"{'peak':>6}")
     print(header)
     print("-" * len(header))
+    methods = METHODS + (["skae (baseline)"] if args.baseline else [])
     for case in args.cases:
         base = None
-        for method in METHODS:
+        for method in methods:
             seconds, mse, peak = measure(method, case, args)
             if seconds is None:
-                print(f"{case:<34} {method:<13} failed: {mse}")
+                print(f"{case:<34} {method:<16} failed: {mse}")
                 continue
             base = seconds if method == "torch loop" else base
             ratio = seconds / base if base else float("nan")
-            print(f"{case:<34} {method:<13} {seconds:>8.3f} {ratio:>6.2f} {mse:>10.4f} "
+            print(f"{case:<34} {method:<16} {seconds:>8.3f} {ratio:>6.2f} {mse:>10.4f} "
                   f"{peak:>6.0f}", flush=True)
 
 

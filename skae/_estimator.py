@@ -44,6 +44,8 @@ __all__ = [
     "check_hidden_layer_sizes",
     "external_stacklevel",
     "forked_rng",
+    "register_module_class",
+    "safe_module_classes",
     "store_init_params",
 ]
 
@@ -376,29 +378,89 @@ class TorchEstimatorMixin(CallbackSupportMixin):
             return np.empty((0, width), dtype=np.float32)
         return np.concatenate(out).astype(np.float32, copy=False)
 
-    # -- pickling: torch objects travel through torch.save so that a model trained on a GPU
-    #    unpickles on a machine without one (as skorch does).
+    # -- pickling: torch objects travel in one torch.save payload, loaded back with
+    #    ``weights_only=True``: no code runs on load beyond what pickle itself implies (and
+    #    skops' check of trusted types means what it says). A model trained on a GPU loads on
+    #    a machine without one, as in skorch.
     def __getstate__(self):
         # object.__getstate__ may hand back the live __dict__: copy before popping from it.
         state = dict(super().__getstate__())
-        torch_keys = [k for k, v in state.items()
-                      if isinstance(v, (nn.Module, torch.optim.Optimizer, torch.Tensor))]
-        if torch_keys:
+        payload = {}
+        for key, value in list(state.items()):
+            if isinstance(value, torch.optim.Optimizer):
+                # Tensors and plain containers only; rebuilt around the module on load.
+                payload[key] = {_OPTIMIZER_STATE: [o.state_dict() for o in as_optimizers(value)]}
+                del state[key]
+            elif isinstance(value, (nn.Module, torch.Tensor, torch.device)):
+                payload[key] = state.pop(key)
+        if payload:
             buffer = io.BytesIO()
-            torch.save({k: state.pop(k) for k in torch_keys}, buffer)
+            torch.save(payload, buffer)
             state["_torch_payload"] = buffer.getvalue()
         return state
 
     def __setstate__(self, state):
         payload = state.pop("_torch_payload", None)
+        optimizers = {}
         if payload is not None:
             on_cpu = not torch.cuda.is_available()
-            objs = torch.load(io.BytesIO(payload), map_location="cpu" if on_cpu else None,
-                              weights_only=False)
+            with torch.serialization.safe_globals(safe_module_classes()):
+                objs = torch.load(io.BytesIO(payload), map_location="cpu" if on_cpu else None,
+                                  weights_only=True)
+            optimizers = {k: objs.pop(k)[_OPTIMIZER_STATE] for k, v in list(objs.items())
+                          if isinstance(v, dict) and _OPTIMIZER_STATE in v}
             state.update(objs)
             if on_cpu and "device_" in state:
                 state["device_"] = torch.device("cpu")
         super().__setstate__(state)
+        for key, states in optimizers.items():
+            rebuilt = self._make_optimizer(self.module_)
+            for opt, opt_state in zip(as_optimizers(rebuilt), states, strict=True):
+                opt.load_state_dict(opt_state)
+            setattr(self, key, rebuilt)
+
+
+_OPTIMIZER_STATE = "__skae_optimizer_state__"
+_REGISTERED_MODULES = set()
+
+
+def register_module_class(*classes):
+    """Allow instances of these ``torch.nn.Module`` classes in pickled skae estimators.
+
+    Loading an estimator runs no code beyond what pickle implies: its network is read with
+    ``torch.load(weights_only=True)``, which rebuilds only modules of known classes (those of
+    ``torch.nn`` and of skae). An extension whose network uses a module class of its own
+    registers it once, at import.
+
+    Parameters
+    ----------
+    *classes : subclasses of torch.nn.Module
+        The module classes to allow.
+
+    Returns
+    -------
+    classes : tuple of type
+        The classes, unchanged (so this also works as a class decorator).
+    """
+    for cls in classes:
+        if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
+            raise TypeError(f"register_module_class takes torch.nn.Module subclasses, got {cls!r}.")
+    _REGISTERED_MODULES.update(classes)
+    return classes[0] if len(classes) == 1 else classes
+
+
+def safe_module_classes():
+    """The module classes a pickled skae estimator may contain: ``torch.nn``'s, those defined
+    in skae's (imported) modules, and the registered ones."""
+    classes = set(_REGISTERED_MODULES)
+    namespaces = [vars(nn)] + [vars(m) for name, m in list(sys.modules.items())
+                               if name == "skae" or name.startswith("skae.")]
+    for namespace in namespaces:
+        for value in list(namespace.values()):
+            if (isinstance(value, type) and issubclass(value, nn.Module)
+                    and (namespace is vars(nn) or value.__module__.startswith("skae"))):
+                classes.add(value)
+    return list(classes)
 
 
 def _history_attributes(history):

@@ -13,6 +13,7 @@ from skae._estimator import (
     ENGINE_PARAMETER_CONSTRAINTS,
     TorchEstimatorMixin,
     check_hidden_layer_sizes,
+    register_module_class,
     store_init_params,
 )
 from skae.recommenders._topn_base import BaseNeuralTopNRecommender, BaseTopNRecommender
@@ -33,5 +34,6 @@ __all__ = [
     "check_hidden_layer_sizes",
     "column_sums",
     "iter_batches",
+    "register_module_class",
     "store_init_params",
 ]

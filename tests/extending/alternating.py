@@ -19,11 +19,13 @@ from skae.base import (
     BaseNeuralTopNRecommender,
     Interval,
     column_sums,
+    register_module_class,
     store_init_params,
 )
 from skae.nn import init_linear_
 
 
+@register_module_class  # so that pickled estimators may hold it (weights-only loading)
 class AlternatingModule(nn.Module):
     """A trained encoder; item factors that the optimizer never sees (buffers)."""
 

@@ -9,9 +9,10 @@ import torch
 from torch import nn
 
 from skae import Autoencoder
-from skae.base import Interval, store_init_params
+from skae.base import Interval, register_module_class, store_init_params
 
 
+@register_module_class  # so that pickled estimators may hold it (weights-only loading)
 class TopK(nn.Module):
     """Keep the ``k`` largest entries of each row and set the others to 0."""
 
