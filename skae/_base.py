@@ -24,6 +24,7 @@ from skae._estimator import (
 )
 from skae.nn import ACTIVATIONS
 from skae.utils._sklearn_compat import Interval, StrOptions, fit_context, validate_data
+from skae.utils._validation import check_float32_range
 
 __all__ = ["BaseAutoencoder"]
 
@@ -80,6 +81,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEs
     def _validate_fit_data(self, X, reset):
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float32, np.float64],
                           reset=reset)
+        check_float32_range(X)
         self._check_unit_interval(X)
         return X
 
@@ -132,8 +134,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEs
 
     def _validate_predict_data(self, X):
         check_is_fitted(self)
-        return validate_data(self, X, accept_sparse="csr", dtype=[np.float32, np.float64],
-                             reset=False)
+        return check_float32_range(validate_data(
+            self, X, accept_sparse="csr", dtype=[np.float32, np.float64], reset=False))
 
     def transform(self, X):
         """Encode ``X``: the code ``h`` of each sample.
@@ -168,7 +170,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEs
         return self._predict_batches(X, lambda m, h: m.decode(h), self.n_features_in_)
 
     def _check_codes(self, X):
-        X = check_array(X, dtype=[np.float32, np.float64])
+        X = check_float32_range(check_array(X, dtype=[np.float32, np.float64]))
         if X.shape[1] != self.n_components:
             raise ValueError(
                 f"X has {X.shape[1]} features, but {type(self).__name__}.inverse_transform "

@@ -41,6 +41,7 @@ __all__ = [
     "ENGINE_PARAMETER_CONSTRAINTS",
     "PREDICT_BATCH_SIZE",
     "TorchEstimatorMixin",
+    "attributes_restored_on_error",
     "check_hidden_layer_sizes",
     "external_stacklevel",
     "forked_rng",
@@ -97,6 +98,22 @@ def external_stacklevel():
     while frame is not None and frame.f_code.co_filename.startswith(inside):
         frame, level = frame.f_back, level + 1
     return level
+
+
+@contextmanager
+def attributes_restored_on_error(estimator, saved=None):
+    """Put back ``estimator``'s attributes as they were (``saved``, default: now) if the block
+    raises: a fit that fails changes nothing, whatever it had set before failing."""
+    saved = dict(estimator.__dict__) if saved is None else saved
+    try:
+        yield
+    except BaseException:
+        # scikit-learn's callback bookkeeping of this call stays for its teardown.
+        live = {k: v for k, v in estimator.__dict__.items()
+                if k in ("_callback_fit_ctx", "_skl_callbacks_to_teardown")}
+        estimator.__dict__.clear()
+        estimator.__dict__.update(saved, **live)
+        raise
 
 
 def check_hidden_layer_sizes(value):
@@ -275,24 +292,36 @@ class TorchEstimatorMixin(CallbackSupportMixin):
                 "state": dict(saved_history.state),
             })
         try:
-            yield
+            with attributes_restored_on_error(self, saved):
+                yield
         except NonFiniteLossError as exc:
-            self._rollback(saved, saved_model)
+            if saved_model is not None:
+                restore(self.module_, as_optimizers(self._optimizer), saved_model)
             raise NonFiniteLossError(
                 f"{exc} {type(self).__name__} is left as it was before this call.") from exc
         except BaseException:
-            self._rollback(saved, saved_model)
+            if saved_model is not None:
+                restore(self.module_, as_optimizers(self._optimizer), saved_model)
             raise
 
-    def _rollback(self, saved, saved_model):
-        """Put back the attributes (and warm weights) that :meth:`_fit_transaction` saved."""
-        # scikit-learn's callback bookkeeping of this call stays for its teardown.
-        live = {k: v for k, v in self.__dict__.items()
-                if k in ("_callback_fit_ctx", "_skl_callbacks_to_teardown")}
-        self.__dict__.clear()
-        self.__dict__.update(saved, **live)
-        if saved_model is not None:
-            restore(self.module_, as_optimizers(self._optimizer), saved_model)
+    def _optimizer_for_alpha(self, module, optimizer, history):
+        """The optimizer of a warm start, with the weight decay of the current ``alpha``.
+
+        ``alpha`` is not structural: a warm start or ``partial_fit`` after ``set_params(alpha=...)``
+        applies it, as it applies ``learning_rate_init``. The optimizer is rebuilt with the new
+        decay and keeps each parameter's state (Adam's moments and step count). A closure-based
+        optimizer (L-BFGS) has no weight decay: its penalty is in the loss, which reads
+        ``alpha`` at every step.
+        """
+        built = history.state.get("_alpha", self.alpha)
+        if built == self.alpha or isinstance(as_optimizers(optimizer)[0], torch.optim.LBFGS):
+            return optimizer
+        rebuilt = self._make_optimizer(module)
+        for old, new in zip(as_optimizers(optimizer), as_optimizers(rebuilt), strict=True):
+            for param, param_state in old.state.items():
+                new.state[param] = param_state
+        history.state["_alpha"] = self.alpha
+        return rebuilt
 
     def _engine_fit(self, arrays, *, warm, incremental=False, X=None, y=None):
         """Train on the aligned ``arrays`` (already validated); start afresh unless ``warm``.
@@ -314,7 +343,8 @@ class TorchEstimatorMixin(CallbackSupportMixin):
             if self.early_stopping and not incremental:
                 train, validation = self._validation_split(source, np.random.default_rng(seed))
             if warm:
-                module, optimizer, history = self.module_, self._optimizer, self._history
+                module, history = self.module_, self._history
+                optimizer = self._optimizer_for_alpha(module, self._optimizer, history)
                 ctx = StepContext(generator, device, history)
             else:
                 history = History()
@@ -323,6 +353,7 @@ class TorchEstimatorMixin(CallbackSupportMixin):
                 # output biases) must not see the held-out validation data.
                 module = self._build_module(train, ctx).to(device)
                 optimizer = self._make_optimizer(module)
+                history.state["_alpha"] = self.alpha
             if validation is not None and history.validation_loss_curve is None:
                 history.validation_loss_curve = []
 
@@ -376,7 +407,18 @@ class TorchEstimatorMixin(CallbackSupportMixin):
                 out.append(fn(module, xb).cpu().numpy())
         if not out:
             return np.empty((0, width), dtype=np.float32)
-        return np.concatenate(out).astype(np.float32, copy=False)
+        out = np.concatenate(out).astype(np.float32, copy=False)
+        nan_rows = np.isnan(out).reshape(len(out), -1).any(axis=1)
+        if nan_rows.any():
+            # The input was checked finite: NaN comes from the network (diverged weights).
+            largest = max(float(p.detach().abs().max()) for p in module.parameters())
+            raise ValueError(
+                f"{type(self).__name__}: the network produced NaN for {int(nan_rows.sum())} of "
+                f"{len(out)} rows (rows {np.flatnonzero(nan_rows)[:5].tolist()}); its weights "
+                f"(largest magnitude {largest:.3g}) have probably diverged in training. Refit "
+                "with a lower learning_rate_init, a larger alpha, or scaled data."
+            )
+        return out
 
     # -- pickling: torch objects travel in one torch.save payload, loaded back with
     #    ``weights_only=True``: no code runs on load beyond what pickle itself implies (and

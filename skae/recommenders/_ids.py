@@ -18,6 +18,8 @@ import scipy.sparse as sp
 from sklearn.preprocessing import OrdinalEncoder
 from sklearn.utils.validation import validate_data
 
+from skae.utils._validation import check_float32_range
+
 __all__ = ["UNSEEN", "IdEncoder", "as_id_array", "check_pairs", "pairs_to_csr"]
 
 #: Code that :meth:`IdEncoder.transform` gives to ids absent from the fitted vocabulary.
@@ -35,7 +37,16 @@ def _integral_floats(a, name):
             f"{name} ids must be integers or strings; got non-integer numbers "
             f"such as {a[a != np.round(a)][0]!r}."
         )
+    if a.size and np.abs(a).max() > _MAX_EXACT_FLOAT_ID:
+        # Above 2**53 floats are not exact integers: distinct ids may already have merged.
+        raise ValueError(
+            f"{name} ids given as floats must be at most 2**53 in magnitude (exact integers); "
+            f"got {np.abs(a).max():.6g}. Pass large ids as integers or strings."
+        )
     return a.astype(np.int64)
+
+
+_MAX_EXACT_FLOAT_ID = 2.0**53
 
 
 def as_id_array(values, name="id"):
@@ -74,6 +85,11 @@ def as_id_array(values, name="id"):
     if a.ndim != 1:
         raise ValueError(f"{name} ids must be 1-D, got an array of shape {a.shape}.")
     kind = a.dtype.kind
+    if kind == "u" and a.size and a.max() > np.iinfo(np.int64).max:
+        raise ValueError(
+            f"{name} ids must fit in int64; got {a.max()} (an unsigned id above 2**63 - 1 "
+            "would wrap around and merge with another). Pass such ids as strings."
+        )
     if kind in "iu":
         return a.astype(np.int64, copy=False)
     if kind == "f":
@@ -86,12 +102,20 @@ def as_id_array(values, name="id"):
             return a.astype(str)
         if is_str.any():
             raise ValueError(f"{name} ids mix strings and other values; use one kind of id.")
+        if any(isinstance(v, bool | np.bool_) for v in a):
+            raise ValueError(f"{name} ids must be integers or strings; got booleans.")
         is_int = np.fromiter(
             (isinstance(v, Integral) and not isinstance(v, bool | np.bool_) for v in a),
             bool, len(a),
         )
         if is_int.all():
-            return a.astype(np.int64)
+            try:
+                return a.astype(np.int64)
+            except OverflowError:
+                raise ValueError(
+                    f"{name} ids must fit in int64; got integers beyond 2**63 - 1. Pass such "
+                    "ids as strings."
+                ) from None
         try:
             return _integral_floats(a.astype(np.float64), name)
         except (TypeError, ValueError) as exc:
@@ -277,6 +301,13 @@ def check_pairs(estimator, X, y="no_validation", *, reset):
     else:
         X, y = validate_data(estimator, X, y, dtype=None, y_numeric=True, reset=reset)
         y = np.asarray(y, dtype=np.float64)
+        if not np.isfinite(y).all():
+            # An object y with None passes scikit-learn's finiteness check, then becomes NaN.
+            raise ValueError(
+                f"y holds missing or non-finite values (e.g. None or NaN) at rows "
+                f"{np.flatnonzero(~np.isfinite(y))[:5].tolist()}; every rating must be a number."
+            )
+        check_float32_range(y, "y")
     if X.shape[1] != 2:
         raise ValueError(
             f"X must have exactly 2 columns (user id, item id), got n_features={X.shape[1]}."

@@ -16,9 +16,14 @@ from sklearn.base import (
 )
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from skae._estimator import PREDICT_BATCH_SIZE, TorchEstimatorMixin
+from skae._estimator import (
+    PREDICT_BATCH_SIZE,
+    TorchEstimatorMixin,
+    attributes_restored_on_error,
+)
 from skae.metrics._ranking import make_ranking_scorer, mask_seen, top_k
 from skae.utils._sklearn_compat import fit_context
+from skae.utils._validation import check_float32_range
 
 __all__ = ["BaseTopNRecommender", "BaseNeuralTopNRecommender"]
 
@@ -32,8 +37,8 @@ class BaseTopNRecommender(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
     """
 
     def _validate_interactions(self, X, *, reset):
-        X = validate_data(self, X, accept_sparse="csr", dtype=[np.float32, np.float64],
-                          reset=reset)
+        X = check_float32_range(validate_data(
+            self, X, accept_sparse="csr", dtype=[np.float32, np.float64], reset=reset))
         data = X.data if sp.issparse(X) else X
         if data.size and data.min() < 0:
             raise ValueError(
@@ -62,7 +67,8 @@ class BaseTopNRecommender(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         self : object
             The fitted estimator.
         """
-        return self._fit(X)
+        with attributes_restored_on_error(self):  # a failed fit changes nothing
+            return self._fit(X)
 
     def transform(self, X):
         """User representations of the rows of ``X`` (folded in: the users may be new).
@@ -119,6 +125,9 @@ class BaseTopNRecommender(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         """
         if not isinstance(n, Integral) or isinstance(n, bool) or n < 1:
             raise ValueError(f"n must be a positive integer, got {n!r}.")
+        for name, flag in (("exclude_seen", exclude_seen), ("return_scores", return_scores)):
+            if not isinstance(flag, bool | np.bool_):
+                raise ValueError(f"{name} must be True or False, got {flag!r}.")
         X = self._validate_predict(X)
         if n > X.shape[1]:
             raise ValueError(f"n={n} is larger than the number of items ({X.shape[1]}).")
@@ -151,7 +160,9 @@ class BaseTopNRecommender(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         score : float
             Mean NDCG@100 over the users with at least one held-out interaction.
         """
-        return make_ranking_scorer("ndcg", k=100)(self, X)
+        # Validated here too, so that score accepts what every other method accepts
+        # (float16, lists); the scorer then splits the interactions.
+        return make_ranking_scorer("ndcg", k=100)(self, self._validate_predict(X))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

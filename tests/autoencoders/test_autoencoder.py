@@ -252,9 +252,14 @@ def test_failed_partial_fit_leaves_model_usable(digits):
         ae.partial_fit(X[:, :10])
     with pytest.raises(ValueError, match="NaN"):
         ae.partial_fit(np.full_like(X, np.nan))
-    # Finite float64 values that overflow float32 make the loss infinite.
-    with pytest.raises(NonFiniteLossError, match="last finite epoch"):
+    # Finite float64 values whose squares overflow float32 are rejected up front...
+    with pytest.raises(ValueError, match="squares overflow"):
         ae.partial_fit(X * 1e30)
+    # ...and a step size that makes the loss infinite leaves the model as it was.
+    ae.set_params(learning_rate_init=1e30)
+    with pytest.raises(NonFiniteLossError, match="left as it was"):
+        ae.partial_fit(X * 1e6)
+    ae.set_params(learning_rate_init=small_ae().learning_rate_init)
     np.testing.assert_array_equal(ae.transform(X), before)
     assert ae.n_iter_ == n_iter
     ae.partial_fit(X)
