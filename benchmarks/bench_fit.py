@@ -13,6 +13,7 @@ Usage::
     python benchmarks/bench_fit.py --quick         # smaller synthetic set, 1 repeat
     python benchmarks/bench_fit.py --threads 2
     python benchmarks/bench_fit.py --baseline /tmp/skae-main   # a worktree of another commit
+    SKAE_DATA=/path/to/data python benchmarks/bench_fit.py --long  # epoch times, early vs late
 
 Goal (issue 2): skae within 1.15x of the hand-written loop and faster than both MLPRegressor
 and pyod's AutoEncoder.
@@ -23,6 +24,8 @@ import multiprocessing as mp
 import os
 import statistics
 import time
+
+import numpy as np
 
 CASES = {
     # name: (data, hidden layers between input and code, code size)
@@ -123,6 +126,79 @@ def pyod_fit(X, hidden, code, epochs, batch_size, seed):
         return float(((clf.model(Xt) - Xt) ** 2).mean())
 
 
+def long_worker(args, queue):
+    """Epoch times of a long fit: a reduced Hinton & Salakhutdinov deep autoencoder on MNIST
+    (logistic hidden units, linear code, cosine step size, L2 1e-5), where late epochs used to
+    slow down when values drifted into float32's subnormal range."""
+    import sys
+    import time
+    import warnings
+
+    import numpy as np
+    import torch
+    from sklearn.exceptions import ConvergenceWarning
+
+    if args.baseline:
+        sys.path.insert(0, args.baseline)
+    from skae import Autoencoder
+
+    torch.set_num_threads(args.threads)
+    try:
+        from skae.datasets import load_mnist
+
+        X = load_mnist(subset="train", return_X_y=True)[0][:args.long_rows] / 255.0
+        data = f"MNIST {len(X)}x784"
+    except (OSError, ImportError):
+        X = load_data("synthetic", args.long_rows)
+        data = f"synthetic {len(X)}x784"
+    stamps = []
+
+    class Timer:
+        def setup(self, estimator, context):
+            stamps.append(time.perf_counter())
+
+        def on_fit_task_begin(self, estimator, context, **kwargs):
+            pass
+
+        def on_fit_task_end(self, estimator, context, **kwargs):
+            if context.task_name == "epoch":
+                stamps.append(time.perf_counter())
+
+        def teardown(self, estimator, context):
+            pass
+
+    ae = Autoencoder(30, hidden_layer_sizes=(500, 250), activation="sigmoid",
+                     code_activation="identity", alpha=1e-5, learning_rate="cosine",
+                     batch_size=args.batch_size, max_iter=args.long_epochs, tol=0.0,
+                     n_iter_no_change=args.long_epochs + 1, random_state=0)
+    if hasattr(ae, "set_callbacks"):
+        ae.set_callbacks(Timer())
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ae.fit(X.astype(np.float32))
+    total = time.perf_counter() - start
+    queue.put((data, np.diff(stamps).tolist(), total))
+
+
+def long_training(args):
+    ctx = mp.get_context("spawn")
+    for label, baseline in [("skae", None)] + ([("skae (baseline)", args.baseline)]
+                                               if args.baseline else []):
+        queue = ctx.Queue()
+        run = argparse.Namespace(**{**vars(args), "baseline": baseline})
+        proc = ctx.Process(target=long_worker, args=(run, queue))
+        proc.start()
+        data, epochs, total = queue.get()
+        proc.join()
+        if len(epochs) < 20:  # a checkout without callbacks: total time only
+            print(f"{data}, {args.long_epochs} epochs, {label}: {total:.1f} s in all")
+            continue
+        first, last = np.mean(epochs[:10]), np.mean(epochs[-10:])
+        print(f"{data}, {args.long_epochs} epochs, {label}: first 10 epochs {first:.2f} s each, "
+              f"last 10 {last:.2f} s each (last/first {last / first:.2f}); {total:.1f} s in all")
+
+
 FITS = {"torch loop": torch_loop, "skae": skae_fit, "MLPRegressor": mlp_fit, "pyod": pyod_fit}
 
 
@@ -175,6 +251,10 @@ def main():
     parser.add_argument("--n-synthetic", type=int, default=20_000)
     parser.add_argument("--quick", action="store_true", help="5,000 synthetic rows, 1 repeat")
     parser.add_argument("--cases", nargs="*", default=list(CASES))
+    parser.add_argument("--long", action="store_true",
+                        help="only the long-training case: epoch times early and late in a fit")
+    parser.add_argument("--long-epochs", type=int, default=60)
+    parser.add_argument("--long-rows", type=int, default=10_000)
     parser.add_argument("--baseline", metavar="PATH",
                         help="also time the skae of another checkout (e.g. a git worktree of "
                              "an earlier commit), in the same run")
@@ -183,6 +263,9 @@ def main():
         args.n_synthetic, args.repeats = 5_000, 1
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = str(args.threads)  # numpy's BLAS in the workers (MLPRegressor)
+    if args.long:
+        long_training(args)
+        return
 
     print(f"{args.epochs} epochs, batch {args.batch_size}, Adam lr 1e-3, MSE, median of "
           f"{args.repeats} fits after a warm-up, {args.threads} thread(s); ratio = time / torch "

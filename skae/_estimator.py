@@ -8,7 +8,6 @@ it was. An estimator only says which module to build (``_build_module``) and wha
 """
 
 import io
-import os
 import sys
 import warnings
 from contextlib import contextmanager
@@ -36,6 +35,7 @@ from skae._engine import (
     snapshot,
 )
 from skae.utils._sklearn_compat import CallbackSupportMixin, Interval, StrOptions
+from skae.utils._stack import external_stacklevel
 
 __all__ = [
     "ENGINE_PARAMETER_CONSTRAINTS",
@@ -82,22 +82,6 @@ def forked_rng(device, seed):
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
         yield
-
-
-def external_stacklevel():
-    """The ``stacklevel`` that makes a warning raised by the caller point at user code.
-
-    Counts the frames above the caller that belong to skae or scikit-learn (``fit`` wrappers,
-    pipelines, meta-estimators), so the warning names the line that called into them, for
-    every estimator and however deep the call.
-    """
-    import sklearn
-
-    inside = (os.path.dirname(__file__) + os.sep, os.path.dirname(sklearn.__file__) + os.sep)
-    frame, level = sys._getframe(1), 1
-    while frame is not None and frame.f_code.co_filename.startswith(inside):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 @contextmanager

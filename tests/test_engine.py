@@ -149,3 +149,53 @@ def test_unknown_schedule_is_rejected(regression):
     with pytest.raises(ValueError, match="schedule must be one of"):
         fit_loop(net, make_adam(net, 1e-3), _mse, regression, history=History(), max_iter=1,
                  batch_size=50, schedule="step")
+
+
+# -- subnormal floats are flushed during training only -----------------------------------------
+def test_training_flushes_subnormals_and_restores_the_callers_setting(regression):
+    from skae._engine import _flush_denormal_enabled
+
+    seen = []
+
+    def recording(module, batch, ctx):
+        seen.append(_flush_denormal_enabled())
+        return _mse(module, batch, ctx)
+
+    for before in (False, True):
+        torch.set_flush_denormal(before)
+        try:
+            net = _linear()
+            fit_loop(net, make_adam(net, 1e-2), recording, regression, history=History(),
+                     max_iter=1, batch_size=100)
+            assert _flush_denormal_enabled() == before
+            with pytest.raises(RuntimeError, match="boom"):
+                fit_loop(net, make_adam(net, 1e-2), _raise, regression, history=History(),
+                         max_iter=1, batch_size=100)
+            assert _flush_denormal_enabled() == before
+        finally:
+            torch.set_flush_denormal(False)
+    assert seen and all(seen)
+
+
+def _raise(module, batch, ctx):
+    raise RuntimeError("boom")
+
+
+def test_flushing_changes_results_by_less_than_the_smallest_normal_float(regression, monkeypatch):
+    import contextlib
+
+    import skae._engine as engine
+
+    # Targets of 1e-20: squared errors near 1e-40 are subnormal in float32.
+    X, y = (a.clone() for a in regression.arrays)
+    tiny = BatchSource((X.numpy(), (y * 1e-20).numpy()), "cpu")
+    nets = []
+    for flush in (True, False):
+        if not flush:
+            monkeypatch.setattr(engine, "flush_denormal", contextlib.nullcontext)
+        net = _linear()
+        fit_loop(net, make_adam(net, 1e-3), _mse, tiny, history=History(), max_iter=3,
+                 batch_size=50, generator=torch.Generator().manual_seed(0))
+        nets.append(net)
+    for a, b in zip(nets[0].parameters(), nets[1].parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-6, atol=float(torch.finfo(torch.float32).tiny))
