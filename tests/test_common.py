@@ -1,10 +1,11 @@
 """scikit-learn's estimator checks over every public skae estimator, found automatically."""
 
 import pytest
-from sklearn.utils.estimator_checks import check_estimator, parametrize_with_checks
+from sklearn.utils.estimator_checks import check_estimator
 
 from skae import Autoencoder
 from skae.utils import CHECK_PARAMS, EXPECTED_FAILED_CHECKS, all_estimators
+from skae.utils._sklearn_compat import parametrize_with_checks
 
 ESTIMATORS = [cls(**CHECK_PARAMS.get(name, {})) for name, cls in all_estimators()]
 
