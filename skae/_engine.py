@@ -12,6 +12,7 @@ called around each epoch, and one optimizer or several; it gets back a :class:`H
 """
 
 import math
+import mmap
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -25,6 +26,7 @@ from skae.utils._stack import external_stacklevel
 
 __all__ = [
     "BatchSource",
+    "StreamedRows",
     "History",
     "Hooks",
     "StepContext",
@@ -53,6 +55,13 @@ _ADAPTIVE_MIN_LR = 1e-6
 
 # Dense data up to this size is permuted as a whole once per epoch (see iter_batches).
 _PERMUTE_ONCE_BYTES = 16 * 2**20
+
+#: Dense arrays whose float32 (or int64) copy would be larger than this, and every
+#: numpy.memmap, are read one minibatch at a time instead of copied (see BatchSource).
+STREAM_ABOVE_BYTES = 256 * 2**20
+
+#: Minibatches per window of the shuffle of streamed data (see _window_permutation).
+STREAM_WINDOW_BATCHES = 16
 
 
 class NonFiniteLossError(FloatingPointError, ValueError):
@@ -83,12 +92,70 @@ def _rows(tensor, idx):
     return torch.index_select(tensor, 0, idx)
 
 
+def _memory_mapped(a):
+    """Whether ``a`` is, or is a view of, a memory-mapped file (``validate_data`` hands a
+    ``numpy.memmap`` on as a plain ndarray view of it)."""
+    while a is not None:
+        if isinstance(a, np.memmap | mmap.mmap):
+            return True
+        a = getattr(a, "base", None)
+    return False
+
+
+class StreamedRows:
+    """A numpy array (a ``numpy.memmap``, a float64 or read-only array...) whose rows are read
+    and converted to ``dtype`` one minibatch at a time, so no converted copy of it is held.
+
+    ``rows`` (an index array, or None for all rows) makes a lazy subset, such as the
+    validation part of early stopping.
+    """
+
+    def __init__(self, array, dtype, rows=None):
+        self.array, self.dtype, self.rows = array, dtype, rows
+
+    @property
+    def shape(self):
+        n = self.array.shape[0] if self.rows is None else len(self.rows)
+        return (n, *self.array.shape[1:])
+
+    def take(self, idx):
+        """Rows ``idx`` (numpy indices or a slice) as a C-contiguous array of ``dtype``."""
+        if self.rows is not None:
+            idx = self.rows[idx]
+        elif not isinstance(idx, slice):
+            # Sorted reads are sequential on disk; the batch's order is restored after.
+            order = np.argsort(idx, kind="stable")
+            rows = np.empty((len(idx), *self.array.shape[1:]), dtype=self.dtype)
+            rows[order] = self.array[idx[order]]
+            return rows
+        return np.ascontiguousarray(self.array[idx], dtype=self.dtype)
+
+    def subset(self, idx):
+        return StreamedRows(self.array, self.dtype,
+                            np.asarray(idx) if self.rows is None else self.rows[idx])
+
+    def as_array(self):
+        """The rows as a numpy array (the array itself when there is no subset)."""
+        return self.array if self.rows is None else self.array[self.rows]
+
+    def min_max(self, batch_size=4096):
+        """Smallest and largest value, read batch by batch."""
+        lo, hi = np.inf, -np.inf
+        for start in range(0, self.shape[0], batch_size):
+            block = self.take(slice(start, start + batch_size))
+            lo, hi = min(lo, float(block.min())), max(hi, float(block.max()))
+        return lo, hi
+
+
 class BatchSource:
     """Aligned arrays whose rows are served as tensors on ``device``.
 
     Dense arrays are copied once into a tensor on the device (float32, or int64 for integer
-    arrays); scipy.sparse matrices stay sparse (CSR) and only the rows of one minibatch are
-    densified, so the whole matrix never is.
+    arrays), or shared when they already are one; scipy.sparse matrices stay sparse (CSR) and
+    only the rows of one minibatch are densified, so the whole matrix never is. A
+    ``numpy.memmap``, and any array whose converted copy would exceed
+    ``STREAM_ABOVE_BYTES``, is read one minibatch at a time (:class:`StreamedRows`): data
+    larger than memory trains with the memory of a few minibatches.
     """
 
     def __init__(self, arrays, device):
@@ -102,12 +169,18 @@ class BatchSource:
     def _prepare(self, a):
         if sp.issparse(a):
             return sp.csr_matrix(a, dtype=np.float32)
-        a = np.asarray(a)
+        if isinstance(a, StreamedRows | torch.Tensor):
+            return a
+        memmap = _memory_mapped(a)
+        a = a if memmap else np.asarray(a)
         dtype = np.int64 if np.issubdtype(a.dtype, np.integer) else np.float32
-        if a.dtype == dtype and a.flags.c_contiguous and a.flags.writeable:
+        if (not memmap and a.dtype == dtype and a.flags.c_contiguous and a.flags.writeable
+                and self.device.type == "cpu"):
             # Share the caller's memory (nothing here writes to it): no second copy of X.
-            return torch.from_numpy(a).to(self.device)
-        # Otherwise copy, so a read-only array (e.g. a memmap) is never handed to torch as is.
+            return torch.from_numpy(a)
+        if memmap or a.size * np.dtype(dtype).itemsize > STREAM_ABOVE_BYTES:
+            return StreamedRows(a, dtype)
+        # Otherwise one converted copy (a read-only array is never handed to torch as is).
         return torch.tensor(np.asarray(a, dtype=dtype), device=self.device)
 
     def __len__(self):
@@ -116,19 +189,25 @@ class BatchSource:
     def take(self, idx):
         """Rows ``idx`` (a 1-D CPU index tensor or a slice) of every array, as device tensors."""
         out = []
+        np_idx = idx.numpy() if isinstance(idx, torch.Tensor) else idx
         for a in self.arrays:
             if isinstance(a, torch.Tensor):
-                out.append(_rows(a, idx.to(self.device)) if isinstance(idx, torch.Tensor)
+                out.append(_rows(a, idx.to(a.device)) if isinstance(idx, torch.Tensor)
                            else a[idx])
+            elif isinstance(a, StreamedRows):
+                out.append(torch.from_numpy(a.take(np_idx)).to(self.device))
             else:
-                rows = a[idx.numpy() if isinstance(idx, torch.Tensor) else idx].toarray()
-                out.append(torch.from_numpy(rows).to(self.device))
+                out.append(torch.from_numpy(a[np_idx].toarray()).to(self.device))
         return tuple(out)
+
+    @property
+    def is_streamed(self):
+        return any(isinstance(a, StreamedRows) for a in self.arrays)
 
     @property
     def nbytes(self):
         return sum(a.element_size() * a.nelement() if isinstance(a, torch.Tensor)
-                   else a.data.nbytes for a in self.arrays)
+                   else a.data.nbytes for a in self.arrays if not isinstance(a, StreamedRows))
 
     @property
     def is_dense(self):
@@ -146,7 +225,8 @@ class BatchSource:
         new = object.__new__(BatchSource)
         new.device = self.device
         t_idx = torch.as_tensor(idx, dtype=torch.int64)
-        new.arrays = [_rows(a, t_idx.to(self.device)) if isinstance(a, torch.Tensor) else a[idx]
+        new.arrays = [_rows(a, t_idx.to(a.device)) if isinstance(a, torch.Tensor)
+                      else a.subset(idx) if isinstance(a, StreamedRows) else a[idx]
                       for a in self.arrays]
         new.n_samples = len(idx)
         return new
@@ -160,12 +240,33 @@ def iter_batches(source, batch_size, generator=None):
     data is gathered batch by batch, so no second copy of it is ever held.
     """
     n = len(source)
-    perm = None if generator is None else torch.randperm(n, generator=generator)
+    if generator is None:
+        perm = None
+    elif source.is_streamed:
+        perm = _window_permutation(n, batch_size, generator)
+    else:
+        perm = torch.randperm(n, generator=generator)
     if perm is not None and source.is_dense and source.nbytes <= _PERMUTE_ONCE_BYTES:
         source, perm = source.permuted(perm), None
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)
         yield source.take(slice(start, stop) if perm is None else perm[start:stop])
+
+
+def _window_permutation(n, batch_size, generator):
+    """A shuffle that reads streamed data in large sequential pieces.
+
+    The rows are cut into windows of ``STREAM_WINDOW_BATCHES`` minibatches; the windows are
+    visited in random order and the rows of each window are shuffled among themselves, so a
+    minibatch mixes rows from across its window and every window is read from disk once per
+    epoch. Rows far apart in the file never share a minibatch: on data stored in a
+    meaningful order (sorted by class, by time), shuffle the file once beforehand.
+    """
+    window = batch_size * STREAM_WINDOW_BATCHES
+    starts = torch.randperm((n + window - 1) // window, generator=generator) * window
+    parts = [start + torch.randperm(min(window, n - int(start)), generator=generator)
+             for start in starts]
+    return torch.cat(parts)
 
 
 def column_sums(source, fn=None, batch_size=4096):

@@ -40,19 +40,31 @@ from skae.utils._stack import external_stacklevel
 __all__ = [
     "ENGINE_PARAMETER_CONSTRAINTS",
     "PREDICT_BATCH_SIZE",
+    "PREDICT_BLOCK_BYTES",
     "TorchEstimatorMixin",
     "attributes_restored_on_error",
     "check_hidden_layer_sizes",
     "external_stacklevel",
     "forked_rng",
+    "predict_block_rows",
     "register_module_class",
     "safe_module_classes",
     "store_init_params",
 ]
 
-# Rows per forward pass at prediction time: large enough to amortise per-call overhead,
-# small enough to bound the memory of wide outputs.
+# Rows per forward pass at prediction time: large enough to amortise per-call overhead.
 PREDICT_BATCH_SIZE = 4096
+
+#: Bytes of output (float32) one prediction block may hold: wide outputs (reconstructions of
+#: many features, scores of many items) get fewer rows per block, so the extra memory of a
+#: prediction stays within a few times this, whatever the number of rows.
+PREDICT_BLOCK_BYTES = 64 * 2**20
+
+
+def predict_block_rows(width, bytes_per_value=4):
+    """Rows per prediction block for outputs of ``width`` columns (see PREDICT_BLOCK_BYTES)."""
+    rows = PREDICT_BLOCK_BYTES // max(1, int(width) * bytes_per_value)
+    return int(min(PREDICT_BATCH_SIZE, max(1, rows)))
 
 ENGINE_PARAMETER_CONSTRAINTS = {
     "alpha": [Interval(Real, 0, None, closed="left")],
@@ -379,10 +391,16 @@ class TorchEstimatorMixin(CallbackSupportMixin):
             )
         return self
 
-    def _predict_batches(self, X, fn, width=0, batch_size=PREDICT_BATCH_SIZE):
-        """Apply ``fn(module, x)`` to the rows of ``X`` in batches of ``batch_size`` rows, in
-        eval mode and without gradients; returns float32 numpy (``width`` columns when ``X``
-        is empty)."""
+    def _predict_batches(self, X, fn, width=0, batch_size=None):
+        """Apply ``fn(module, x)`` to the rows of ``X`` in batches, in eval mode and without
+        gradients; returns float32 numpy (``width`` columns when ``X`` is empty).
+
+        ``batch_size`` defaults to :func:`predict_block_rows` of the wider of the input and
+        the output (``width``), so the memory a batch needs is bounded; a memory-mapped ``X``
+        is read one batch at a time.
+        """
+        if batch_size is None:
+            batch_size = predict_block_rows(max(width, X.shape[1] if X.ndim > 1 else 1))
         module = self.module_
         module.eval()
         out = []

@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from skae._docs import fill_doc
+from skae._engine import StreamedRows
 from skae._estimator import store_init_params
 from skae.autoencoders._autoencoder import Autoencoder
 from skae.nn import CORRUPTIONS
@@ -19,6 +20,8 @@ def _value_range(X):
     if isinstance(X, torch.Tensor):
         lo, hi = torch.aminmax(X)
         return float(lo), float(hi)
+    if isinstance(X, StreamedRows):
+        return X.min_max()
     values = X.data
     if X.nnz < X.shape[0] * X.shape[1]:
         values = np.append(values, 0.0)

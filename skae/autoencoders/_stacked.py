@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from skae._base import BaseAutoencoder
 from skae._docs import fill_doc
+from skae._engine import StreamedRows
 from skae._estimator import store_init_params
 from skae.autoencoders._autoencoder import Autoencoder
 from skae.utils._sklearn_compat import StrOptions
@@ -21,6 +22,8 @@ def _as_numpy(array):
     """Training rows of a :class:`~skae._engine.BatchSource` as something ``fit`` accepts."""
     if isinstance(array, torch.Tensor):
         return array.detach().cpu().numpy()
+    if isinstance(array, StreamedRows):
+        return array.as_array()  # a memmap stays one: the layers stream it too
     return array  # scipy.sparse CSR: the layer estimators accept it as is
 
 

@@ -17,9 +17,9 @@ from sklearn.base import (
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skae._estimator import (
-    PREDICT_BATCH_SIZE,
     TorchEstimatorMixin,
     attributes_restored_on_error,
+    predict_block_rows,
 )
 from skae.metrics._ranking import make_ranking_scorer, mask_seen, top_k
 from skae.utils._sklearn_compat import fit_context
@@ -133,9 +133,11 @@ class BaseTopNRecommender(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             raise ValueError(f"n={n} is larger than the number of items ({X.shape[1]}).")
         items = np.empty((X.shape[0], n), dtype=np.int64)
         scores = np.empty((X.shape[0], n), dtype=np.float32)
-        # Row blocks bound the memory of the dense score matrix for many users.
-        for start in range(0, X.shape[0], PREDICT_BATCH_SIZE):
-            rows = slice(start, start + PREDICT_BATCH_SIZE)
+        # Row blocks bound the memory: the block's scores, their negation and the partition
+        # indices (int64) are alive at once, about four times the scores.
+        block_rows = predict_block_rows(4 * X.shape[1])
+        for start in range(0, X.shape[0], block_rows):
+            rows = slice(start, start + block_rows)
             block = self._predict_scores(X[rows])
             if exclude_seen:
                 mask_seen(block, X[rows])

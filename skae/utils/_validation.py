@@ -19,7 +19,8 @@ def check_float32_range(X, name="X"):
     """
     data = X.data if sp.issparse(X) else np.asarray(X)
     if data.size and data.dtype.kind == "f":
-        biggest = float(np.max(np.abs(data)))
+        # max and min, not abs: no temporary copy of a large (memory-mapped) array.
+        biggest = max(float(data.max()), -float(data.min()))
         if biggest > FLOAT32_SAFE_MAX:
             raise ValueError(
                 f"{name} holds values as large as {biggest:.3g} in magnitude; skae computes in "
