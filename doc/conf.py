@@ -1,12 +1,37 @@
 """Sphinx configuration for skae's documentation.
 
-Build with ``pip install -e ".[docs]" && sphinx-build -b html doc doc/_build/html``.
+Build from the repository root (the README's command)::
+
+    pip install -e ".[docs]"
+    SKAE_DATA=../shared/data sphinx-build -W --keep-going -b html doc doc/_build/html
+
+With ``SKAE_DATA`` set, the gallery runs every example (a few minutes on a small CPU);
+without it the examples are shown unexecuted. The build needs no network: links to the Python,
+NumPy, scikit-learn and PyTorch docs (intersphinx) are only fetched with
+``SKAE_DOCS_INTERSPHINX=1``.
 """
 
 import os
 import sys
 
+from docutils import nodes
+from sphinx.errors import ConfigError
+
 sys.path.insert(0, os.path.abspath(".."))
+
+# Sphinx reads this file from doc/ and sphinx-gallery runs each example from its own folder,
+# so a relative SKAE_DATA (the README's ../shared/data) would point elsewhere there: make it
+# absolute against the folder sphinx-build was started from (the shell's $PWD), once, before
+# anything reads it.
+_data_home = os.environ.get("SKAE_DATA")
+if _data_home:
+    _data_home = os.path.abspath(
+        os.path.join(os.environ.get("PWD", os.getcwd()), os.path.expanduser(_data_home)))
+    if not os.path.isdir(_data_home):
+        raise ConfigError(
+            f"SKAE_DATA={os.environ['SKAE_DATA']} is not a folder (resolved to {_data_home}). "
+            "Point it at the data home, or unset it to build the gallery unexecuted.")
+    os.environ["SKAE_DATA"] = _data_home
 
 import skae  # noqa: E402
 
@@ -18,7 +43,6 @@ version = release
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
-    "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
@@ -30,17 +54,45 @@ numpydoc_attributes_as_param_list = True
 exclude_patterns = ["_build", "auto_examples/*.ipynb"]
 html_theme = "pydata_sphinx_theme"
 
-intersphinx_mapping = {
-    "python": ("https://docs.python.org/3", None),
-    "numpy": ("https://numpy.org/doc/stable/", None),
-    "sklearn": ("https://scikit-learn.org/stable/", None),
-    "torch": ("https://pytorch.org/docs/stable/", None),
+# Offline by default: an unreachable inventory is a warning, and the build treats warnings as
+# errors. Set SKAE_DOCS_INTERSPHINX=1 to link names to the other projects' docs.
+if os.environ.get("SKAE_DOCS_INTERSPHINX") == "1":
+    extensions.append("sphinx.ext.intersphinx")
+    intersphinx_mapping = {
+        "python": ("https://docs.python.org/3", None),
+        "numpy": ("https://numpy.org/doc/stable/", None),
+        "sklearn": ("https://scikit-learn.org/stable/", None),
+        "torch": ("https://pytorch.org/docs/stable/", None),
+    }
+
+# Labels of scikit-learn's user guide that the ``score`` docstrings inherited from its
+# RegressorMixin and ClassifierMixin point to (``:ref:`... <r2_score>```). They are not
+# labels of these docs; link them to scikit-learn's pages rather than leave a dangling
+# reference (a warning) when intersphinx is off.
+_SKLEARN_LABELS = {
+    "r2_score": "https://scikit-learn.org/stable/modules/model_evaluation.html#r2-score",
+    "accuracy_score":
+        "https://scikit-learn.org/stable/modules/model_evaluation.html#accuracy-score",
 }
+
+
+def _link_sklearn_labels(app, env, node, contnode):
+    url = _SKLEARN_LABELS.get(node.get("reftarget"))
+    if node.get("reftype") != "ref" or url is None:
+        return None
+    text = contnode.astext() if contnode is not None else node["reftarget"]
+    return nodes.reference("", text, internal=False, refuri=url)
+
+
+def setup(app):
+    # Run after intersphinx (priority 500) so that, when it is on, its links win.
+    app.connect("missing-reference", _link_sklearn_labels, priority=900)
+
 
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",
     "filename_pattern": "/plot_",
     # Examples read real data from the data home; without it the gallery is built unexecuted.
-    "plot_gallery": "True" if os.environ.get("SKAE_DATA") else "False",
+    "plot_gallery": "True" if _data_home else "False",
 }

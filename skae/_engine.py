@@ -165,6 +165,8 @@ class BatchSource:
         if len(lengths) != 1:
             raise ValueError(f"Arrays have different numbers of rows: {sorted(lengths)}.")
         self.n_samples = lengths.pop()
+        # Rows of the data this source was cut from (a validation split keeps the count).
+        self.full_length = self.n_samples
 
     def _prepare(self, a):
         if sp.issparse(a):
@@ -216,14 +218,14 @@ class BatchSource:
     def permuted(self, perm):
         """A dense source whose rows are this one's in the order ``perm``."""
         new = object.__new__(BatchSource)
-        new.device, new.n_samples = self.device, self.n_samples
+        new.device, new.n_samples, new.full_length = self.device, self.n_samples, self.full_length
         new.arrays = [_rows(a, perm.to(self.device)) for a in self.arrays]
         return new
 
     def subset(self, idx):
         """A new source holding rows ``idx`` (numpy indices), e.g. a validation split."""
         new = object.__new__(BatchSource)
-        new.device = self.device
+        new.device, new.full_length = self.device, self.full_length
         t_idx = torch.as_tensor(idx, dtype=torch.int64)
         new.arrays = [_rows(a, t_idx.to(a.device)) if isinstance(a, torch.Tensor)
                       else a.subset(idx) if isinstance(a, StreamedRows) else a[idx]

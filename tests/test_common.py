@@ -9,6 +9,10 @@ from skae.utils._sklearn_compat import parametrize_with_checks
 
 ESTIMATORS = [cls(**CHECK_PARAMS.get(name, {})) for name, cls in all_estimators()]
 
+# CHECK_PARAMS train for a few epochs so that the checks run in seconds: the small check data
+# are not fitted to convergence, and the ConvergenceWarning that says so is expected here.
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
 
 def test_discovery_finds_every_estimator():
     names = {name for name, _ in all_estimators()}
@@ -25,7 +29,6 @@ def test_sklearn_compatible(estimator, check):
     check(estimator)
 
 
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_default_constructor_passes_check_estimator():
     # Users run check_estimator on Autoencoder() itself: the defaults must pass, not only
     # the small settings above.

@@ -157,3 +157,13 @@ def test_nan_from_a_diverged_network_is_a_clear_error():
             p.mul_(1e20)  # what diverged training leaves: exp(logvar) overflows to inf - inf
     with pytest.raises(ValueError, match="produced NaN for 40 of 40 rows"):
         vae.score_samples(X)
+
+
+def test_cdae_trains_with_early_stopping():
+    # The user vectors were sized by the training part, while user ids are rows of X.
+    import scipy.sparse as sp
+
+    X = sp.csr_matrix(INTERACTIONS)
+    model = CDAE(n_components=3, max_iter=3, early_stopping=True, random_state=0).fit(X)
+    assert model.user_embeddings_.shape == (40, 3)
+    assert len(model.validation_loss_curve_) == 3

@@ -15,13 +15,14 @@ the paper's plain L2 penalty (``shrink_toward="zero"``), by how many ratings a u
 # %%
 import numpy as np
 import pandas as pd
-import torch
 from sklearn.metrics import root_mean_squared_error
 
 from skae import AutoRecRegressor
 from skae.datasets import load_movielens
+from skae.utils import limit_threads
 
-torch.set_num_threads(1)
+# One thread: on a small or busy machine more threads wait on one another (see the user guide).
+limit_threads(1)
 train, test = load_movielens("100k", split="u1")
 X_train, y_train = train[["user", "item"]], train["rating"].to_numpy(float)
 X_test, y_test = test[["user", "item"]], test["rating"].to_numpy(float)

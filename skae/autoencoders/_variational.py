@@ -3,6 +3,7 @@
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
@@ -16,6 +17,15 @@ from skae.nn._variational import LIKELIHOODS, VariationalMLP, negative_elbo
 from skae.utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["VariationalAutoencoder"]
+
+
+def _resolve_likelihood(likelihood, X):
+    """``likelihood``, with ``"auto"`` made ``"bernoulli"`` for data in [0, 1] (images scaled
+    to [0, 1], binary data), else ``"gaussian"``."""
+    if likelihood != "auto":
+        return likelihood
+    data = X.data if sp.issparse(X) else X  # a sparse matrix's implicit zeros are in [0, 1]
+    return "bernoulli" if data.size == 0 or (data.min() >= 0 and data.max() <= 1) else "gaussian"
 
 # The Gaussian decoder's variance is floored at this share of the mean per-feature variance of
 # the training data: scale-free, and it keeps the density bounded on (near-)constant features.
@@ -41,7 +51,9 @@ class VariationalAutoencoder(BaseAutoencoder):
     Parameters
     ----------
     n_components : int, default=2
-        Size of the latent code ``z``.
+        Size of the latent code ``z``. 2 draws a latent map (:func:`skae.plotting.plot_latent_map`)
+        but keeps only the rough shape of an image; for samples, reconstructions and
+        likelihoods use more (10 to 50 on MNIST).
 
     hidden_layer_sizes : tuple of int, default=(100,)
         Sizes of the encoder's hidden layers; the decoder mirrors them. ``()`` gives linear
@@ -50,12 +62,22 @@ class VariationalAutoencoder(BaseAutoencoder):
     activation : {"relu", "sigmoid", "tanh", "identity"}, default="relu"
         Activation of the hidden layers.
 
-    likelihood : {"gaussian", "bernoulli"}, default="gaussian"
-        Decoder likelihood ``p(x|z)``. ``"bernoulli"``: independent Bernoulli pixels, the
-        decoder outputs logits (numerically stable cross-entropy); data must lie in [0, 1].
-        ``"gaussian"``: independent Gaussians with the decoder's output as mean and a learned
-        per-feature variance (started at the training variance and floored at 1e-3 times its
-        mean over features, so the density stays bounded on constant features); any real data.
+    likelihood : {"auto", "bernoulli", "gaussian"}, default="auto"
+        Decoder likelihood ``p(x|z)``; the one used is ``likelihood_``.
+
+        - ``"bernoulli"``: independent Bernoulli pixels, the decoder outputs logits
+          (numerically stable cross-entropy); data must lie in [0, 1]. Pick it for images
+          scaled to [0, 1] (``X / 255``) and binary data: samples and reconstructions are
+          pixel probabilities in [0, 1], and scores compare with the VAE literature on MNIST.
+        - ``"gaussian"``: independent Gaussians with the decoder's output as mean and a
+          learned per-feature variance (started at the training variance and floored at 1e-3
+          times its mean over features, so the density stays bounded on constant features);
+          any real data. Pick it for real-valued features (standardised, or min-max scaled
+          measurements that are not intensities). On images its scores are densities of
+          continuous pixels: they can be large and positive, and do not compare with
+          Bernoulli scores.
+        - ``"auto"``: ``"bernoulli"`` if every value of the training data of the fit that
+          builds the network lies in [0, 1], else ``"gaussian"``.
 
     beta : float, default=1.0
         Weight of the KL term (beta-VAE, Higgins et al., 2017). ``beta=1`` is the ELBO; with
@@ -75,6 +97,10 @@ class VariationalAutoencoder(BaseAutoencoder):
 
     mean_ : ndarray of shape (``n_features_in_``,)
         Per-feature mean of the training data of the first fit, subtracted before encoding.
+
+    likelihood_ : {"bernoulli", "gaussian"}
+        The decoder likelihood of the network: ``likelihood``, or what ``"auto"`` chose from
+        the training data of the fit that built it. :meth:`partial_fit` and warm starts keep it.
 
     See Also
     --------
@@ -106,9 +132,10 @@ class VariationalAutoencoder(BaseAutoencoder):
     >>> from sklearn.datasets import load_digits
     >>> from skae import VariationalAutoencoder
     >>> X, _ = load_digits(return_X_y=True)
-    >>> vae = VariationalAutoencoder(n_components=4, hidden_layer_sizes=(64,),
-    ...                              likelihood="bernoulli", max_iter=5,
+    >>> vae = VariationalAutoencoder(n_components=4, hidden_layer_sizes=(64,), max_iter=5,
     ...                              random_state=0).fit(X / 16)
+    >>> vae.likelihood_  # likelihood="auto" and pixels in [0, 1]
+    'bernoulli'
     >>> vae.transform(X[:3] / 16).shape
     (3, 4)
     >>> vae.sample(5, random_state=0).shape
@@ -122,7 +149,7 @@ class VariationalAutoencoder(BaseAutoencoder):
 
     _parameter_constraints = {
         **BaseAutoencoder._parameter_constraints,
-        "likelihood": [StrOptions(set(LIKELIHOODS))],
+        "likelihood": [StrOptions({"auto", *LIKELIHOODS})],
         "beta": [Interval(Real, 0, None, closed="left")],
         "n_importance": [Interval(Integral, 1, None, closed="left")],
     }
@@ -133,7 +160,7 @@ class VariationalAutoencoder(BaseAutoencoder):
         *,
         hidden_layer_sizes=(100,),
         activation="relu",
-        likelihood="gaussian",
+        likelihood="auto",
         beta=1.0,
         n_importance=1,
         alpha=0.0,
@@ -154,9 +181,22 @@ class VariationalAutoencoder(BaseAutoencoder):
 
     # -- what BaseAutoencoder and the engine call ------------------------------------------
     def _unit_interval_reason(self):
-        if self.likelihood == "bernoulli":
-            return "likelihood='bernoulli'", "likelihood='gaussian'"
-        return None
+        # The likelihood of the network once built (a warm start continues it), else the one
+        # asked for: "auto" accepts any data.
+        if getattr(self, "likelihood_", self.likelihood) != "bernoulli":
+            return None
+        if self.likelihood == "auto":
+            return ("likelihood_='bernoulli' (chosen by likelihood='auto' for training data in "
+                    "[0, 1])", "a model fitted with likelihood='gaussian'")
+        return "likelihood='bernoulli'", "likelihood='gaussian'"
+
+    def _validate_fit_data(self, X, reset):
+        if reset:  # a new network: "auto" chooses again, from this fit's data
+            vars(self).pop("likelihood_", None)
+        X = super()._validate_fit_data(X, reset)
+        if reset:
+            self.likelihood_ = _resolve_likelihood(self.likelihood, X)
+        return X
 
     def _build_module(self, train, ctx):
         mean = self._input_mean(train)
@@ -165,6 +205,7 @@ class VariationalAutoencoder(BaseAutoencoder):
         floor = max(_RELATIVE_VAR_FLOOR * float(var.mean()), _ABSOLUTE_VAR_FLOOR)
         # Seed of the Monte Carlo draws of score_samples: from this fit's generator, and kept
         # for the life of the module (partial_fit and warm starts do not change it).
+        ctx.fitted["likelihood_"] = self.likelihood_
         ctx.fitted["_score_seed"] = int(
             torch.randint(np.iinfo(np.int32).max, (1,), generator=ctx.generator))
         return VariationalMLP(
@@ -172,7 +213,7 @@ class VariationalAutoencoder(BaseAutoencoder):
             self._hidden_sizes(),
             self.n_components,
             activation=self.activation,
-            likelihood=self.likelihood,
+            likelihood=self.likelihood_,
             mean=mean,
             variance=var,
             var_floor=floor,

@@ -24,17 +24,23 @@ _DEFAULT_DATA_HOME = "~/skae_data"
 _CHUNK_SIZE = 1 << 20
 
 
+def _absolute(path):
+    """``path`` with ``~`` expanded, made absolute against the current folder once, so that
+    errors show where skae looked, whatever folder the code later runs from."""
+    return Path(os.path.abspath(os.path.expanduser(path)))
+
+
 def _resolve_data_home(data_home: str | os.PathLike | None = None) -> tuple[Path, str]:
     """Return the data home and a human-readable note on how it was chosen."""
     if data_home is not None:
-        return Path(data_home).expanduser(), "passed as the data_home argument"
+        return _absolute(data_home), "passed as the data_home argument"
     env = os.environ.get(DATA_HOME_ENV)
     # An empty variable is treated as unset: ``SKAE_DATA= pytest`` is a common
     # way to "unset" it, and Path("") would silently mean the current folder.
     if env:
-        return Path(env).expanduser(), f"from the {DATA_HOME_ENV} environment variable"
+        return _absolute(env), f"from the {DATA_HOME_ENV} environment variable"
     return (
-        Path(_DEFAULT_DATA_HOME).expanduser(),
+        _absolute(_DEFAULT_DATA_HOME),
         f"the default {_DEFAULT_DATA_HOME}: neither data_home nor {DATA_HOME_ENV} was set",
     )
 

@@ -121,8 +121,9 @@ class CDAE(BaseNeuralTopNRecommender):
 
     def _build_module(self, train, ctx):
         n_items = train.arrays[0].shape[1]
-        module = CDAEModule(n_items, len(train), self.n_components, activation=self.activation,
-                            generator=ctx.generator)
+        # One vector per row of X: early stopping's validation rows keep their row numbers.
+        module = CDAEModule(n_items, train.full_length, self.n_components,
+                            activation=self.activation, generator=ctx.generator)
         # Start the output at each item's training frequency (the popularity ranking), so that
         # the first updates are spent on users' tastes, not on pushing 1,000s of outputs from
         # 0.5 towards 0. The frequency is counted batch by batch: sparse X stays sparse.

@@ -203,6 +203,45 @@ def test_gaussian_likelihood_on_real_valued_data(digits):
     assert torch.all(vae.module_.decoder_logvar() >= vae.module_.out_logvar_min)
 
 
+def test_likelihood_auto_follows_the_training_data(digits):
+    X, _ = digits
+    assert VariationalAutoencoder().likelihood == "auto"
+    # Data in [0, 1] (here pixels / 16, and a sparse matrix, whose implicit zeros are in it):
+    # Bernoulli, the same fit as asking for it.
+    vae = _vae(likelihood="auto").fit(X)
+    assert vae.likelihood_ == vae.module_.likelihood == "bernoulli"
+    assert vae.loss_curve_ == _vae(likelihood="bernoulli").fit(X).loss_curve_
+    assert _vae(likelihood="auto").fit(sp.csr_matrix(X)).likelihood_ == "bernoulli"
+    assert np.all(vae.score_samples(X[:20]) < 0)  # log-probabilities of pixels: <= 0
+    # Real-valued data: Gaussian. A new fit of the same estimator chooses again.
+    Xs = (X - X.mean(0)) * 3.0
+    vae.fit(Xs)
+    assert vae.likelihood_ == vae.module_.likelihood == "gaussian"
+    assert vae.loss_curve_ == _vae(likelihood="gaussian").fit(Xs).loss_curve_
+    # Explicit choices are kept whatever the data.
+    assert _vae(likelihood="gaussian").fit(X).likelihood_ == "gaussian"
+
+
+def test_likelihood_auto_is_fixed_once_the_network_is_built(digits):
+    X, _ = digits
+    Xs = (X - X.mean(0)) * 3.0
+    vae = _vae(likelihood="auto").fit(X)
+    curve = list(vae.loss_curve_)
+    match = r"likelihood_='bernoulli' \(chosen by likelihood='auto' .*\) needs data in \[0, 1\]"
+    with pytest.raises(ValueError, match=match):
+        vae.partial_fit(Xs)
+    with pytest.raises(ValueError, match=match):
+        vae.set_params(warm_start=True).fit(Xs)
+    with pytest.raises(ValueError, match=match):
+        vae.score_samples(Xs)
+    assert vae.likelihood_ == "bernoulli" and vae.loss_curve_ == curve  # left as it was
+    vae.partial_fit(X)  # data in [0, 1] continue the Bernoulli network
+    assert vae.likelihood_ == "bernoulli" and vae.n_iter_ == len(curve) + 1
+    # Gaussian chosen on real data stays Gaussian when continued on data in [0, 1].
+    vae = _vae(likelihood="auto").fit(Xs).partial_fit(X)
+    assert vae.likelihood_ == vae.module_.likelihood == "gaussian"
+
+
 def test_early_stopping_and_pickle(digits):
     X, _ = digits
     vae = _vae(early_stopping=True, max_iter=8).fit(X)
@@ -244,8 +283,9 @@ def mnist_run():
     X = (X[:5000] / 255.0).astype(np.float32)
     X_test = (X_test[:1000] / 255.0).astype(np.float32)
     F_test = (F_test[:1000] / 255.0).astype(np.float32)
-    vae = VariationalAutoencoder(n_components=10, hidden_layer_sizes=(200,),
-                                 likelihood="bernoulli", batch_size=100, random_state=0)
+    # The default likelihood="auto": pixels in [0, 1] get a Bernoulli decoder.
+    vae = VariationalAutoencoder(n_components=10, hidden_layer_sizes=(200,), batch_size=100,
+                                 random_state=0)
     held_out = []
     for _ in range(5):
         vae.partial_fit(X)
@@ -255,6 +295,8 @@ def mnist_run():
 
 def test_mnist_heldout_elbo_improves(mnist_run):
     vae, _, _, _, _, held_out = mnist_run
+    assert vae.likelihood_ == "bernoulli"
+    assert held_out[0] < 0  # log-probabilities in nats, not densities of continuous pixels
     assert held_out[-1] > held_out[0] + 10  # nats per image
     assert all(b > a for a, b in zip(held_out, held_out[1:], strict=False))
 
