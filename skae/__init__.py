@@ -11,7 +11,15 @@ from skae.autoencoders import (
     VariationalAutoencoder,
 )
 from skae.impute import AutoencoderImputer
-from skae.recommenders import CDAE, EASE, AutoRecRegressor, MultDAE, MultVAE
+from skae.recommenders import (
+    CDAE,
+    CDL,
+    EASE,
+    AutoRecRegressor,
+    MDACFRegressor,
+    MultDAE,
+    MultVAE,
+)
 from skae.semi_supervised import StackedAutoencoderClassifier
 
 __version__ = "0.1.0.dev0"
@@ -22,9 +30,11 @@ __all__ = [
     "AutoRecRegressor",
     "BaseAutoencoder",
     "CDAE",
+    "CDL",
     "ContractiveAutoencoder",
     "DenoisingAutoencoder",
     "EASE",
+    "MDACFRegressor",
     "MultDAE",
     "MultVAE",
     "NonFiniteLossError",

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from numpydoc.docscrape import ClassDoc
 from numpydoc.validate import ERROR_MSGS, validate
-from sklearn.base import RegressorMixin, TransformerMixin
+from sklearn.base import ClassifierMixin, RegressorMixin, TransformerMixin
 
 from skae._docs import DOCS, fill_doc
 from skae.recommenders._topn_base import BaseTopNRecommender
@@ -85,6 +85,8 @@ def _fit_data(cls):
     if issubclass(cls, RegressorMixin):  # AutoRec: (user id, item id) -> rating
         X = np.column_stack([rng.randint(0, 15, 120), rng.randint(0, 10, 120)])
         return X, rng.randint(1, 6, 120).astype(float)
+    if issubclass(cls, ClassifierMixin):  # classes 0-2, and unlabelled rows (-1)
+        return rng.rand(80, 12), np.tile([0, 1, 2, -1], 20)
     if issubclass(cls, BaseTopNRecommender):  # a user x item interaction matrix
         return (rng.rand(60, 20) > 0.7).astype(np.float32), None
     assert issubclass(cls, TransformerMixin), cls

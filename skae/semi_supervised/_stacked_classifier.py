@@ -1,7 +1,7 @@
 """``StackedAutoencoderClassifier``: greedy pre-training on every row, supervised fine-tuning on
 the labelled ones."""
 
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
@@ -32,27 +32,26 @@ from skae.utils._sklearn_compat import Interval, StrOptions, fit_context, valida
 
 __all__ = ["StackedAutoencoderClassifier"]
 
-# The mark of an unlabelled row, as in sklearn.semi_supervised.
-UNLABELLED = -1
-
-
-def _unlabelled_mask(y):
-    """Rows of ``y`` equal to -1. String arrays cannot hold -1: every row is labelled."""
-    if y.dtype.kind in "USb":
+def _unlabelled_mask(y, mark):
+    """Rows of ``y`` equal to ``mark`` (None: no row). A string never equals a number."""
+    if mark is None:
         return np.zeros(len(y), dtype=bool)
-    return np.asarray(y == UNLABELLED, dtype=bool)
+    if y.dtype.kind == "O":
+        return np.array([isinstance(v, str) == isinstance(mark, str) and v == mark for v in y],
+                        dtype=bool)
+    if isinstance(mark, str) != (y.dtype.kind in "US"):
+        return np.zeros(len(y), dtype=bool)
+    return np.asarray(y == mark, dtype=bool)
 
 
-def _negative_labels(y, unlabelled):
-    """Labels that are negative numbers other than -1 (likely mistakes for -1)."""
+def _negative_numbers(y):
+    """Rows of ``y`` that hold a negative number."""
     if y.dtype.kind in "iuf":
-        bad = y < 0
-    elif y.dtype.kind == "O":
-        bad = np.array([isinstance(v, Real) and not isinstance(v, bool) and v < 0 for v in y],
-                       dtype=bool)
-    else:
-        return np.zeros(len(y), dtype=bool)
-    return bad & ~unlabelled
+        return y < 0
+    if y.dtype.kind == "O":
+        return np.array([isinstance(v, Real) and not isinstance(v, bool) and v < 0 for v in y],
+                        dtype=bool)
+    return np.zeros(len(y), dtype=bool)
 
 
 def _paired(X, y_code):
@@ -98,8 +97,8 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
     pre-trained decoder (Ranzato & Szummer, ICML 2008: a joint supervised and unsupervised
     cost); ``reconstruction_weight=0`` is plain supervised fine-tuning.
 
-    Labels follow :mod:`sklearn.semi_supervised`: ``y == -1`` marks an unlabelled row. With
-    string labels, pass an object array in which unlabelled rows hold the integer -1.
+    Labels follow :mod:`sklearn.semi_supervised`: ``y == -1`` marks an unlabelled row (see
+    ``unlabelled_label`` for another mark, or none).
 
     **Epochs.** Each fine-tuning step takes ``batch_size`` rows of ``X`` and as many labelled
     rows; the labelled rows are cycled so that each is used equally often. An epoch is one
@@ -141,6 +140,12 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
         this estimator's engine settings (``learning_rate_init``, ``batch_size``,
         ``max_iter``, ``tol``, ``alpha``...).
 
+    unlabelled_label : int, str or None, default=-1
+        The value of ``y`` that marks an unlabelled row; -1 is the convention of
+        :mod:`sklearn.semi_supervised`, under which other negative labels are refused (more
+        likely a typo than a class). A string suits string labels. None: every row is
+        labelled (-1 is then an ordinary class, as in ``y`` in {-1, 1}).
+
     {engine_params}
 
     Attributes
@@ -148,7 +153,7 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
     {engine_attributes}
 
     classes_ : ndarray of shape (n_classes,)
-        The class labels seen in the labelled rows (-1, the unlabelled mark, excluded).
+        The class labels of the labelled rows (``unlabelled_label`` excluded).
 
     estimators_ : list of BaseAutoencoder
         The fitted one-layer autoencoders of the greedy phase that built the network, from
@@ -200,6 +205,7 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
         "tied_weights": ["boolean"],
         "pretrain": [StrOptions({"greedy"}), None],
         "pretrain_estimator": [BaseAutoencoder, None],
+        "unlabelled_label": [Integral, str, None],
     }
 
     def __init__(
@@ -212,6 +218,7 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
         tied_weights=False,
         pretrain="greedy",
         pretrain_estimator=None,
+        unlabelled_label=-1,
         alpha=0.0,
         learning_rate="constant",
         learning_rate_init=1e-3,
@@ -267,8 +274,8 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
             Training data, labelled and unlabelled rows. Sparse input is densified one
             minibatch at a time.
         y : array-like of shape (n_samples,)
-            Class labels; -1 marks an unlabelled row. Integer or string labels (for strings,
-            an object array holding -1 for unlabelled rows).
+            Class labels, integers or strings; ``unlabelled_label`` (default -1) marks an
+            unlabelled row.
 
         Returns
         -------
@@ -299,26 +306,39 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
 
     def _encode_labels(self, y, warm):
         """Set ``classes_`` (new model) and return ``y`` as class indices, -1 if unlabelled."""
-        unlabelled = _unlabelled_mask(y)
-        negative = _negative_labels(y, unlabelled)
-        if negative.any():
+        mark = self.unlabelled_label
+        if y.dtype.kind in "US" and isinstance(mark, Integral) and str(mark) in y:
+            # A list mixing strings and -1 becomes an array of strings, "-1" included.
             raise ValueError(
-                f"y holds negative labels other than -1 (e.g. {y[negative][0]!r} in "
-                f"{int(negative.sum())} rows); -1 marks an unlabelled row and no other "
-                "negative label is allowed."
+                f"y holds the string {str(mark)!r} among string labels, where the number "
+                f"{mark} marks unlabelled rows. Pass y as an object array (numpy "
+                f"dtype=object) holding the number {mark}, or set "
+                f"unlabelled_label={str(mark)!r}."
             )
+        unlabelled = _unlabelled_mask(y, mark)
         if unlabelled.all():
             raise ValueError(
-                f"All {len(y)} rows are unlabelled (y == -1): {type(self).__name__} needs "
-                "labelled rows of at least two classes to fine-tune on."
+                f"All {len(y)} rows are unlabelled (y == {self.unlabelled_label!r}): "
+                f"{type(self).__name__} needs labelled rows of at least two classes to "
+                "fine-tune on."
             )
         y_labelled = y[~unlabelled]
         check_classification_targets(y_labelled)
+        if self.unlabelled_label == -1:
+            negative = _negative_numbers(y_labelled)
+            if negative.any():
+                example = y_labelled[negative].tolist()[0]
+                raise ValueError(
+                    f"y holds negative labels other than -1 (e.g. {example!r} in "
+                    f"{int(negative.sum())} rows): -1 marks an unlabelled row, and another "
+                    "negative label is more likely a typo for it than a class. Use "
+                    "unlabelled_label=None if these are classes and every row is labelled."
+                )
         classes = np.unique(y_labelled)
         if len(classes) < 2:
             raise ValueError(
                 f"{type(self).__name__} needs labelled rows of at least two classes; got one "
-                f"class, {classes[0]!r}."
+                f"class, {classes.tolist()[0]!r}."
             )
         if warm:
             unseen = np.setdiff1d(classes, self.classes_)
@@ -330,7 +350,8 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
                 )
         else:
             self.classes_ = classes
-        y_code = np.full(len(y), UNLABELLED, dtype=np.int64)
+        # Internally -1 marks an unlabelled row, whatever the user's mark.
+        y_code = np.full(len(y), -1, dtype=np.int64)
         y_code[~unlabelled] = np.searchsorted(self.classes_, y_labelled)
         return y_code
 

@@ -10,15 +10,24 @@ __all__ = ["CHECK_PARAMS", "EXPECTED_FAILED_CHECKS"]
 CHECK_PARAMS = {
     "AutoRecRegressor": {"hidden_units": 8, "max_iter": 20},
     "Autoencoder": {"n_components": 3, "hidden_layer_sizes": (8,), "max_iter": 30},
+    "AutoencoderImputer": {"n_components": 4, "hidden_layer_sizes": (8,), "max_iter": 10},
     "ContractiveAutoencoder": {"n_components": 3, "hidden_layer_sizes": (8,), "max_iter": 30},
     "DenoisingAutoencoder": {"n_components": 3, "hidden_layer_sizes": (8,), "max_iter": 30},
     "SparseAutoencoder": {"n_components": 3, "hidden_layer_sizes": (8,), "max_iter": 30},
     "StackedAutoencoder": {"n_components": 3, "hidden_layer_sizes": (8,), "max_iter": 30},
+    # unlabelled_label=None: the checks fit binary labels {-1, 1}, where -1 would mark
+    # unlabelled rows (scikit-learn exempts its own semi-supervised estimators by name and
+    # gives them labels {0, 1}); tests/semi_supervised cover the -1 convention. 100 epochs:
+    # check_classifiers_train wants a training accuracy above 0.83.
+    "StackedAutoencoderClassifier": {"hidden_layer_sizes": (8,), "max_iter": 100,
+                                     "unlabelled_label": None},
     "VariationalAutoencoder": {"n_components": 2, "hidden_layer_sizes": (8,), "max_iter": 30},
     "CDAE": {"n_components": 4, "max_iter": 20},
     "EASE": {"alpha": 1.0},
     "MultDAE": {"n_components": 3, "hidden_layer_sizes": (8,), "max_iter": 20},
     "MultVAE": {"n_components": 3, "hidden_layer_sizes": (8,), "max_iter": 20},
+    "MDACFRegressor": {"n_components": 2, "max_iter": 5},
+    "CDL": {"n_components": 3, "hidden_layer_sizes": (8,), "max_iter": 5},
 }
 
 # name -> {check name: reason}. Every entry must say why the check cannot honestly pass.
@@ -52,3 +61,9 @@ EXPECTED_FAILED_CHECKS["AutoRecRegressor"] = {
     "check_regressors_train": _AUTOREC_WIDTH,
     "check_supervised_y_2d": _AUTOREC_WIDTH,
 }
+
+# MDACFRegressor's X is (user id, item id) like AutoRec's: the same checks fit other widths.
+# tests/recommenders/test_hybrid.py tests the same properties on two columns.
+_MDACF_WIDTH = "fits X of width != 2; mDA-CF's X is exactly (user id, item id)"
+EXPECTED_FAILED_CHECKS["MDACFRegressor"] = dict.fromkeys(
+    EXPECTED_FAILED_CHECKS["AutoRecRegressor"], _MDACF_WIDTH)
