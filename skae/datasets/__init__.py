@@ -7,7 +7,12 @@ They never download anything unless called with ``download_if_missing=True``.
 
 from skae.datasets._base import DATA_HOME_ENV, get_data_home
 from skae.datasets._mnist import load_fashion_mnist, load_mnist
-from skae.datasets._movielens import load_movielens
+from skae.datasets._movielens import (
+    load_movielens,
+    load_movielens_items,
+    load_movielens_users,
+    make_movielens_transformer,
+)
 
 __all__ = [
     "DATA_HOME_ENV",
@@ -15,4 +20,7 @@ __all__ = [
     "load_fashion_mnist",
     "load_mnist",
     "load_movielens",
+    "load_movielens_items",
+    "load_movielens_users",
+    "make_movielens_transformer",
 ]
