@@ -1,5 +1,7 @@
 """``AutoencoderImputer``: fill in missing entries with a denoising or variational autoencoder."""
 
+import re
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -7,7 +9,7 @@ import torch
 from scipy.special import log_ndtr
 from sklearn.utils.validation import FLOAT_DTYPES, check_is_fitted
 
-from skae._docs import fill_doc
+from skae._docs import DOCS, fill_doc
 from skae._engine import BatchSource
 from skae._estimator import (
     ENGINE_PARAMETER_CONSTRAINTS,
@@ -32,8 +34,29 @@ from skae.utils._sklearn_compat import (
 
 __all__ = ["AutoencoderImputer"]
 
+# Standardised values are clipped to [-_CLIP, _CLIP] inside (see _standardize).
+_CLIP = 5.0
 
-@fill_doc
+
+def _with_defaults(fragment, **defaults):
+    """The docstring fragment ``fragment`` with the defaults its parameter lines state replaced
+    by ``defaults`` (name -> the default as written), for the engine parameters whose defaults
+    this estimator changes; a test checks that every documented default is the signature's."""
+    for name, value in defaults.items():
+        fragment = re.sub(rf"^(\s*{name} : .*default=)\S+$", rf"\g<1>{value}", fragment,
+                          flags=re.MULTILINE)
+    return fragment
+
+
+# Training an imputer on a noisy task (fresh hidden entries every minibatch) profits from many
+# small steps and an annealed step size; chosen on masks drawn from the training part of each
+# data set only (benchmarks/bench_impute.py --select).
+_ENGINE_PARAMS = _with_defaults(DOCS["engine_params"], learning_rate='"cosine"',
+                                learning_rate_init="3e-3", batch_size="64",
+                                n_iter_no_change="30")
+
+
+@fill_doc(engine_params=_ENGINE_PARAMS)
 class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
     """Fill in missing entries with an autoencoder trained on the observed entries.
 
@@ -41,12 +64,12 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
     predicts every entry; :meth:`transform` replaces the missing entries by its predictions and
     returns the observed entries unchanged (bit for bit). Training counts observed entries
     only: the mask is part of each minibatch and the loss is the squared error over the
-    entries it marks. In each training minibatch a random share ``hide_fraction`` of the
-    observed entries is hidden from the network as well (marked missing in its input, kept in
-    the loss), so that it learns to fill in what it cannot see, as a denoising autoencoder
-    learns to undo masking noise (Vincent et al., 2008; for imputation: Gondara & Wang,
-    PAKDD 2018). Inputs are standardised inside with the mean and standard deviation of the
-    observed entries of each feature, and predictions are mapped back to the data's units.
+    entries it marks. In each training minibatch some observed entries are hidden from the
+    network as well (marked missing in its input, kept in the loss), so that it learns to fill
+    in what it cannot see, as a denoising autoencoder learns to undo masking noise (Vincent et
+    al., 2008; for imputation: Gondara & Wang, PAKDD 2018). Inputs are standardised inside
+    with the mean and standard deviation of the observed entries of each feature, and
+    predictions are mapped back to the data's units.
 
     With ``sample_posterior=True`` the model is a variational autoencoder of the incomplete
     data, trained by the MIWAE bound on the observed entries (Mattei & Frellsen, ICML 2019),
@@ -58,10 +81,13 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
     missing_values : int, float or np.nan, default=np.nan
         The placeholder of the missing entries; all its occurrences are imputed.
 
-    n_components : int, default=64
-        Size of the autoencoder's code (of the latent variable with ``sample_posterior=True``).
+    n_components : int or "auto", default="auto"
+        Size of the autoencoder's code, or of the latent variable with
+        ``sample_posterior=True``. ``"auto"``: 128 for the denoising autoencoder, which
+        imputes best with a wide code, and 16 for the variational one, whose bound favours a
+        small latent space (both chosen on the training parts of the benchmark's data sets).
 
-    hidden_layer_sizes : tuple of int, default=(128,)
+    hidden_layer_sizes : tuple of int, default=(256,)
         Sizes of the encoder's hidden layers between the input and the code; the decoder
         mirrors them.
 
@@ -69,8 +95,8 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
         Activation of the hidden layers (and of the code of the denoising autoencoder).
 
     hide_fraction : float in [0, 1), default=0.25
-        Share of the observed entries hidden from the network in each training minibatch, a
-        fresh random draw each time (from the estimator's own generator).
+        Average share of the observed entries of a row hidden from the network by random
+        masking during training; 0 hides nothing (see the Notes for how entries are hidden).
 
     sample_posterior : bool, default=False
         False: a denoising autoencoder, and :meth:`transform` returns its prediction (a
@@ -122,8 +148,23 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
     Notes
     -----
     **What the loss sees.** The loss of a minibatch is the mean squared error, in standardised
-    units, over its observed entries, hidden and visible alike. An entry that is missing in
-    the data never contributes to the loss or to a gradient.
+    units, over its observed entries, hidden and visible alike (with ``sample_posterior=True``
+    the negative MIWAE bound of the observed entries, in nats per sample). An entry that is
+    missing in the data never contributes to the loss or to a gradient.
+
+    **How entries are hidden.** Afresh for every training minibatch, from the estimator's own
+    generator, each row is hidden in one of two ways, by a fair coin: either each of its
+    observed entries independently, with a probability drawn for the row uniformly with mean
+    ``hide_fraction`` (in ``[0, 2 hide_fraction]``, or ``[2 hide_fraction - 1, 1]`` above
+    0.5), so that the network meets every density of holes and is not tuned to one; or where
+    another row of the minibatch is missing, so that it also learns holes shaped like the real
+    ones (a block of an image, features that go missing together).
+
+    **Standardised values are clipped to [-5, 5]** (winsorised) inside: a rare extreme value,
+    such as a pixel that is non-zero in one image of a thousand (some 30 standard deviations
+    out), would otherwise dominate the squared error of a minibatch, and one outlying entry
+    the imputations of the rest of its row. :meth:`transform` still returns observed entries
+    unchanged, and imputations may lie beyond the clipped range.
 
     **Early stopping** (``early_stopping=True``) holds out ``validation_fraction`` of the
     observed *entries* (not whole rows): they are removed from the training data, and the
@@ -136,7 +177,11 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
     entry still trains (the hidden entries give it a task), and :meth:`transform` of data
     without missing entries returns them unchanged. Missing entries in a feature that had none
     in :meth:`fit` are imputed like any other: the network was trained on every feature being
-    hidden.
+    hidden. Rows without a missing entry do not go through the network, and the imputation of
+    a row does not depend on the other rows passed with it.
+
+    **Warm starts** (``warm_start=True``) continue training the network on the new data; the
+    standardisation, the features kept and the missing indicator stay those of the first fit.
 
     References
     ----------
@@ -171,7 +216,7 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
         **_BaseImputer._parameter_constraints,
         **ENGINE_PARAMETER_CONSTRAINTS,
         "missing_values": [MissingValues(numeric_only=True)],
-        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "n_components": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "hidden_layer_sizes": ["array-like"],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "hide_fraction": [Interval(Real, 0, 1, closed="left")],
@@ -183,8 +228,8 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
         self,
         missing_values=np.nan,
         *,
-        n_components=64,
-        hidden_layer_sizes=(128,),
+        n_components="auto",
+        hidden_layer_sizes=(256,),
         activation="relu",
         hide_fraction=0.25,
         sample_posterior=False,
@@ -192,12 +237,12 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
         add_indicator=False,
         keep_empty_features=False,
         alpha=0.0,
-        learning_rate="constant",
-        learning_rate_init=1e-3,
-        batch_size="auto",
+        learning_rate="cosine",
+        learning_rate_init=3e-3,
+        batch_size=64,
         max_iter=200,
         tol=1e-4,
-        n_iter_no_change=10,
+        n_iter_no_change=30,
         early_stopping=False,
         validation_fraction=0.1,
         warm_start=False,
@@ -210,6 +255,11 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
     # -- data ------------------------------------------------------------------------------
     def _check_params(self):
         check_hidden_layer_sizes(self.hidden_layer_sizes)
+
+    def _n_components(self):
+        if self.n_components != "auto":
+            return self.n_components
+        return 16 if self.sample_posterior else 128
 
     def _validate_input(self, X, reset):
         # NaN passes validation only when it is the missing-value marker; infinities never do.
@@ -236,7 +286,10 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
         valid = self._valid_mask
         observed = ~missing[:, valid]
         Z = (X[:, valid] - self.mean_[valid]) / self.scale_[valid]
-        Z = np.where(observed, Z, 0.0).astype(np.float32)
+        # Winsorised: a rare extreme value (a pixel that is non-zero in one image of a
+        # thousand lies ~30 standard deviations out) would otherwise dominate the squared
+        # error of a whole minibatch, and one outlying input the imputations of its row.
+        Z = np.where(observed, np.clip(Z, -_CLIP, _CLIP), 0.0).astype(np.float32)
         return Z, observed.astype(np.float32)
 
     # -- fit -------------------------------------------------------------------------------
@@ -275,25 +328,43 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
     def _build_module(self, train, ctx):
         n_features = train.arrays[0].shape[1]
         hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
-        if not self.sample_posterior:
-            return MaskedAutoencoder(n_features, hidden, self.n_components,
-                                     activation=self.activation, generator=ctx.generator)
-        # Seed of the draws of transform: from this fit's generator, for the module's life.
-        ctx.fitted["_sample_seed"] = int(
-            torch.randint(np.iinfo(np.int32).max, (1,), generator=ctx.generator))
-        return MaskedVAE(n_features, hidden, self.n_components, activation=self.activation,
-                         generator=ctx.generator)
+        if self.sample_posterior:
+            # Seed of the draws of transform: from this fit's generator, for the module's life.
+            ctx.fitted["_sample_seed"] = int(
+                torch.randint(np.iinfo(np.int32).max, (1,), generator=ctx.generator))
+        with warnings.catch_warnings():
+            # Every feature missing in fit leaves a network on no input; torch warns that
+            # initialising its empty weights does nothing, which is all there is to do.
+            warnings.filterwarnings("ignore", message="Initializing zero-element tensors")
+            network = MaskedVAE if self.sample_posterior else MaskedAutoencoder
+            return network(n_features, hidden, self._n_components(), activation=self.activation,
+                           generator=ctx.generator)
 
     def _hide(self, observed, ctx):
-        """The input mask of a training minibatch: each observed entry stays visible with
-        probability ``1 - hide_fraction`` (masking noise, Vincent et al. 2008, sec. 2.3)."""
+        """The input mask of a training minibatch: which observed entries the network sees.
+
+        Each row is hidden in one of two ways, by a fair coin: (a) masking noise (Vincent et
+        al. 2008, sec. 2.3), each observed entry hidden independently with a probability drawn
+        for the row uniformly with mean ``hide_fraction`` (in ``[0, 2 hide_fraction]``, or
+        ``[2 hide_fraction - 1, 1]`` above 0.5), so that the network meets every density of
+        holes, the data's included, and is not tuned to one; (b) the missingness pattern of
+        another row of the minibatch, so that it also learns holes shaped like the real ones
+        (blocks in images, features that go missing together).
+        """
         if self.hide_fraction == 0:
             return observed
-        keep = torch.rand(observed.shape, generator=ctx.generator) >= self.hide_fraction
-        return observed * keep.to(observed.device)
+        gen, device, n = ctx.generator, observed.device, observed.shape[0]
+        low = max(0.0, 2 * self.hide_fraction - 1)
+        high = min(1.0, 2 * self.hide_fraction)
+        rate = low + (high - low) * torch.rand((n, 1), generator=gen)
+        keep = (torch.rand(observed.shape, generator=gen) >= rate).to(device)
+        other_rows = torch.randperm(n, generator=gen).to(device)
+        by_pattern = (torch.rand((n, 1), generator=gen) < 0.5).to(device)
+        keep = torch.where(by_pattern, observed[other_rows] > 0, keep)
+        return observed * keep
 
     def _latent_noise(self, n_rows, ctx):
-        return torch.randn((n_rows, self.n_importance, self.n_components),
+        return torch.randn((n_rows, self.n_importance, self._n_components()),
                            generator=ctx.generator).to(ctx.device)
 
     def _loss(self, module, batch, ctx):
@@ -307,8 +378,6 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
             return masked_squared_error(pred, x, target)
         visible = self._hide(observed, ctx)
         if not self.sample_posterior:
-            if getattr(self, "_loss_on", "observed") == "hidden":
-                target = target * (1 - visible)
             return masked_squared_error(module(x, visible), x, target)
         # The encoder sees the visible entries and the bound scores every observed one: the
         # denoising variational bound (Im et al., AAAI 2017) of the MIWAE objective.
@@ -388,7 +457,7 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
         """Standard normal draws of each row, keyed by the row's bytes and the fitted seed
         (:func:`skae._random.keyed_standard_normal`): the latent draws, one Gumbel variable
         per latent draw, and the decoder noise, side by side."""
-        k, n = self.n_importance, self.n_components
+        k, n = self.n_importance, self._n_components()
         eps = keyed_standard_normal(X, self._sample_seed, (k * n + k + len(self.scale_),))
         # Standard Gumbel draws from standard normal ones: g = -log(-log Phi(e)), with
         # log Phi computed directly so that it stays finite in the tails.
@@ -397,13 +466,13 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
                           eps[:, k * n + k:][:, self._valid_mask]])
 
     def _sample(self, module, batch, d):
-        k, n = self.n_importance, self.n_components
+        k, n = self.n_importance, self._n_components()
         x, observed, rest = batch[:, :d], batch[:, d:2 * d], batch[:, 2 * d:]
         eps = rest[:, :k * n].reshape(-1, k, n)
         return module.sample(x, observed, eps, rest[:, k * n:k * n + k], rest[:, k * n + k:])
 
     def get_feature_names_out(self, input_features=None):
-        """Names of the output features.
+        """Get the names of the output features.
 
         Parameters
         ----------
