@@ -346,3 +346,23 @@ def _ctx(seed, training=True):
 def test_clone_keeps_parameters():
     imputer = AutoencoderImputer(hide_fraction=0.4, sample_posterior=True, n_importance=3)
     assert clone(imputer).get_params() == imputer.get_params()
+
+
+def test_warm_start_rejects_a_changed_network(small):
+    _, X_missing, _ = small
+    imputer = AutoencoderImputer(warm_start=True, **FAST).fit(X_missing)
+    n_iter = imputer.n_iter_
+    imputer.set_params(hidden_layer_sizes=(4,))
+    with pytest.raises(ValueError, match="hidden_layer_sizes=.* changed since the network"):
+        imputer.fit(X_missing)
+    assert imputer.n_iter_ == n_iter
+
+
+@pytest.mark.parametrize("sample_posterior, size", [(False, 128), (True, 16)])
+def test_auto_code_size(small, sample_posterior, size):
+    _, X_missing, _ = small
+    imputer = AutoencoderImputer(sample_posterior=sample_posterior, hidden_layer_sizes=(8,),
+                                 max_iter=1, random_state=0).fit(X_missing)
+    module = imputer.module_
+    code = module.mu_head.out_features if sample_posterior else module.decoder[0].in_features
+    assert code == size
