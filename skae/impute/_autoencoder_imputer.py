@@ -92,7 +92,7 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
         mirrors them.
 
     activation : {"relu", "sigmoid", "tanh", "identity"}, default="relu"
-        Activation of the hidden layers (and of the code of the denoising autoencoder).
+        Activation of the hidden layers (the code is linear).
 
     hide_fraction : float in [0, 1), default=0.25
         Average share of the observed entries of a row hidden from the network by random

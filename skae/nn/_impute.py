@@ -34,8 +34,8 @@ class MaskedAutoencoder(nn.Module):
     """A denoising autoencoder ``[x * m, m] -> code -> x_hat`` for imputation.
 
     The encoder maps the observed values and their mask (``2 n_features`` inputs) through
-    ``hidden_layer_sizes`` to a code of ``n_components`` units; the decoder mirrors it back to
-    ``n_features`` outputs with an identity output layer (the data are standardised).
+    ``hidden_layer_sizes`` to a linear code of ``n_components`` units; the decoder mirrors it
+    back to ``n_features`` outputs with an identity output layer (the data are standardised).
 
     Parameters
     ----------
@@ -55,8 +55,10 @@ class MaskedAutoencoder(nn.Module):
                  generator=None):
         super().__init__()
         hidden = [int(s) for s in hidden_layer_sizes]
+        # A linear code on nonlinear hidden layers, as in Hinton & Salakhutdinov (Science
+        # 2006): no code unit can die, and imputations varied less between random states.
         self.encoder = make_mlp([2 * int(n_features), *hidden, int(n_components)], activation,
-                                generator=generator)
+                                out_activation="identity", generator=generator)
         self.decoder = make_mlp([int(n_components), *hidden[::-1], int(n_features)],
                                 activation, out_activation="identity", generator=generator)
 
