@@ -16,13 +16,19 @@ import mmap
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
 import torch
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
 from skae.utils._stack import external_stacklevel
+
+if TYPE_CHECKING:
+    from skae.utils._distributed import Shard
 
 __all__ = [
     "BatchSource",
@@ -128,7 +134,9 @@ class StreamedRows:
             rows = np.empty((len(idx), *self.array.shape[1:]), dtype=self.dtype)
             rows[order] = self.array[idx[order]]
             return rows
-        return np.ascontiguousarray(self.array[idx], dtype=self.dtype)
+        # Always a copy: a slice of a read-only memmap of the right dtype would otherwise be
+        # handed on as a read-only view, which torch cannot wrap safely.
+        return np.array(self.array[idx], dtype=self.dtype, order="C", copy=True)
 
     def subset(self, idx):
         return StreamedRows(self.array, self.dtype,
@@ -234,13 +242,20 @@ class BatchSource:
         return new
 
 
-def iter_batches(source, batch_size, generator=None):
+def iter_batches(source, batch_size, generator=None, shard=None):
     """Yield minibatches of ``source``; shuffled with ``generator`` when one is given.
 
     Small dense data is permuted with one gather per epoch and then served as contiguous
     slices: measured here, eight small gathers per epoch cost more than one large one. Larger
-    data is gathered batch by batch, so no second copy of it is ever held.
+    data is gathered batch by batch, so no second copy of it is ever held. With a ``shard``
+    (a data-parallel fit) only this process's part of each minibatch is read and yielded.
     """
+    for batch, _ in _iter_batches(source, batch_size, generator, shard):
+        yield batch
+
+
+def _iter_batches(source, batch_size, generator, shard):
+    """:func:`iter_batches`, yielding ``(batch, rows of the whole minibatch)``."""
     n = len(source)
     if generator is None:
         perm = None
@@ -252,7 +267,10 @@ def iter_batches(source, batch_size, generator=None):
         source, perm = source.permuted(perm), None
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)
-        yield source.take(slice(start, stop) if perm is None else perm[start:stop])
+        idx = slice(start, stop) if perm is None else perm[start:stop]
+        if shard is not None:
+            idx = shard.part(idx, start, stop)
+        yield source.take(idx), stop - start
 
 
 def _window_permutation(n, batch_size, generator):
@@ -380,6 +398,13 @@ class StepContext:
     train, validation : BatchSource or None
         The data this call trains on and validates on (set by :func:`fit_loop`), for hooks
         that need a pass over them, such as a closed-form update between epochs.
+    shard : skae.utils._distributed.Shard or None
+        This process's place in a data-parallel fit on ``torch.distributed`` (None: a fit in
+        one process). Every process holds the same ``train`` and trains on its part of each
+        minibatch; ``generator`` then differs between processes (noise for different rows)
+        while ``shuffle_generator`` is the same on all of them.
+    shuffle_generator : torch.Generator or None
+        The generator of the minibatch shuffle; None means ``generator``.
     """
 
     generator: torch.Generator | None
@@ -391,6 +416,8 @@ class StepContext:
     fitted: dict = field(default_factory=dict)
     train: "BatchSource | None" = None
     validation: "BatchSource | None" = None
+    shard: "Shard | None" = None
+    shuffle_generator: torch.Generator | None = None
 
     @property
     def step(self):
@@ -401,6 +428,12 @@ class StepContext:
     def state(self):
         """The model's persistent training state (``history.state``)."""
         return self.history.state
+
+    @property
+    def shuffler(self):
+        """The generator that shuffles minibatches (the same on every process of a
+        data-parallel fit)."""
+        return self.generator if self.shuffle_generator is None else self.shuffle_generator
 
     def evaluation(self):
         """A copy of this context for evaluation (``training=False``)."""
@@ -457,24 +490,93 @@ def restore(module, optimizers, saved):
         opt.load_state_dict(state)
 
 
-def _run_epoch(module, optimizers, loss_fn, source, batch_size, ctx):
+class _ShardLoss(nn.Module):
+    """``loss_fn`` as a module's ``forward``, so that ``DistributedDataParallel`` sees every
+    parameter the loss uses (estimators' losses call encoders, decoders and other parts of
+    their modules, not only ``forward``).
+
+    ``forward(batch, ctx, weight)`` returns ``weight`` times the loss of this process's part of
+    a minibatch. With ``weight = world_size * part_rows / minibatch_rows`` the average that
+    DDP takes of the processes' gradients is exactly the gradient of the mean loss over the
+    whole minibatch, also when the parts differ in size. A process whose part is empty (a last
+    minibatch with fewer rows than processes) contributes zero gradients but still takes part
+    in the reduction.
+    """
+
+    def __init__(self, module, loss_fn, unused=()):
+        super().__init__()
+        self.module = module
+        self.loss_fn = loss_fn
+        self.unused = list(unused)
+
+    def forward(self, batch, ctx, weight):
+        if batch[0].shape[0] == 0:
+            return sum(p.sum() for p in self.module.parameters() if p.requires_grad) * 0.0
+        loss = self.loss_fn(self.module, batch, ctx) * weight
+        if self.unused:
+            # Parameters the loss leaves out (a classifier's decoder when its reconstruction
+            # weight is 0) get zero gradients, so DDP's reduction does not wait for them.
+            loss = loss + sum(p.sum() for p in self.unused) * 0.0
+        return loss
+
+
+def _unused_parameters(module, loss_fn, source, ctx):
+    """The trainable parameters of ``module`` that ``loss_fn`` gives no gradient, found with
+    one forward and backward pass on the first rows (the same rows on every process), without
+    changing the module's gradients or the fit's generators."""
+    params = [p for p in module.parameters() if p.requires_grad]
+    saved = [p.grad for p in params]
+    for p in params:
+        p.grad = None
+    probe = replace(ctx, generator=torch.Generator().manual_seed(0), shuffle_generator=None,
+                    shard=None)
+    try:
+        loss_fn(module, source.take(slice(0, min(len(source), 8))), probe).backward()
+        return [p for p in params if p.grad is None]
+    finally:
+        for p, grad in zip(params, saved):
+            p.grad = grad
+
+
+def _data_parallel(module, loss_fn, source, ctx):
+    """The ``DistributedDataParallel`` wrapper of one fit call (None outside one)."""
+    if ctx.shard is None or not any(p.requires_grad for p in module.parameters()):
+        return None
+    unused = _unused_parameters(module, loss_fn, source, ctx)
+    # Constructing it broadcasts rank 0's weights and buffers: every process starts the same.
+    # No device_ids: the batches are already on the process's device, and DDP would
+    # otherwise copy the arguments of forward (the StepContext among them).
+    return DistributedDataParallel(_ShardLoss(module, loss_fn, unused))
+
+
+def _run_epoch(module, optimizers, loss_fn, source, batch_size, ctx, parallel=None):
     module.train()
+    shard = ctx.shard
     total = None
-    for batch in iter_batches(source, batch_size, ctx.generator):
+    for batch, n_batch in _iter_batches(source, batch_size, ctx.shuffler, shard):
         for opt in optimizers:
             opt.zero_grad(set_to_none=True)
-        loss = loss_fn(module, batch, ctx)
-        loss.backward()
+        rows = batch[0].shape[0]
+        if parallel is None:
+            loss = loss_fn(module, batch, ctx)
+            loss.backward()
+        else:
+            weighted_loss = parallel(batch, ctx, shard.world_size * rows / n_batch)
+            weighted_loss.backward()
+            loss = weighted_loss.detach() * (n_batch / (shard.world_size * rows or 1))
         for opt in optimizers:
             opt.step()
         ctx.history.n_steps += 1
         # Accumulate on the device: one host sync per epoch, not per step.
-        weighted = loss.detach() * batch[0].shape[0]
+        weighted = loss.detach() * rows
         total = weighted if total is None else total + weighted
-    return float(total) / len(source)
+    total = 0.0 if total is None else float(total)
+    if shard is not None:
+        total = shard.all_sum([total], ctx.device)[0]
+    return total / len(source)
 
 
-def _run_full_batch_epoch(module, optimizer, loss_fn, source, batch_size, ctx):
+def _run_full_batch_epoch(module, optimizer, loss_fn, source, batch_size, ctx, parallel=None):
     """One ``optimizer.step(closure)`` of a closure-based optimizer (L-BFGS) on all the data.
 
     The closure evaluates the loss of the whole training set, accumulating the gradients of
@@ -482,38 +584,62 @@ def _run_full_batch_epoch(module, optimizer, loss_fn, source, batch_size, ctx):
     in :func:`_run_epoch`) without holding more than one minibatch's activations. No shuffling:
     a line search needs the same deterministic function at every evaluation. Returns the
     training loss at the weights the step ends with (one extra forward pass, no backward).
+    In a data-parallel fit each process evaluates its part of every minibatch and the line
+    search sees the loss summed over the processes, so all of them take the same step.
     """
     module.train()
     n = len(source)
+    shard = ctx.shard
 
     def closure():
         optimizer.zero_grad(set_to_none=False)
         total = 0.0
-        for batch in iter_batches(source, batch_size):
-            loss = loss_fn(module, batch, ctx) * (batch[0].shape[0] / n)
-            loss.backward()
+        for batch, _ in _iter_batches(source, batch_size, None, shard):
+            rows = batch[0].shape[0]
+            if parallel is None:
+                loss = loss_fn(module, batch, ctx) * (rows / n)
+                loss.backward()
+            else:
+                loss = parallel(batch, ctx, shard.world_size * rows / n)
+                loss.backward()
+                loss = loss / shard.world_size
             total = total + loss.detach()
+        if shard is not None:
+            total = torch.tensor(shard.all_sum([float(total)], ctx.device)[0],
+                                 dtype=torch.float32)
         return total
 
     optimizer.step(closure)
     ctx.history.n_steps += 1
     with torch.no_grad():
-        total = sum(loss_fn(module, batch, ctx) * batch[0].shape[0]
-                    for batch in iter_batches(source, batch_size))
-    return float(total) / n
+        total = sum((loss_fn(module, batch, ctx) * batch[0].shape[0]
+                     for batch, _ in _iter_batches(source, batch_size, None, shard)
+                     if batch[0].shape[0]), 0.0)
+    total = float(total)
+    if shard is not None:
+        total = shard.all_sum([total], ctx.device)[0]
+    return total / n
 
 
 @torch.no_grad()
 def evaluate(module, loss_fn, source, batch_size=4096, ctx=None):
-    """Mean of ``loss_fn`` over ``source`` in eval mode (no dropout, no corruption)."""
+    """Mean of ``loss_fn`` over ``source`` in eval mode (no dropout, no corruption).
+
+    In a data-parallel fit (``ctx.shard``) each process evaluates its part of the rows and the
+    mean is taken over all of them, so every process gets the same value.
+    """
     if ctx is None:
         ctx = StepContext(None, source.device, History())
     ctx = ctx.evaluation()
     module.eval()
     total = 0.0
-    for batch in iter_batches(source, batch_size):
-        total = total + loss_fn(module, batch, ctx) * batch[0].shape[0]
-    return float(total) / len(source)
+    for batch in iter_batches(source, batch_size, shard=ctx.shard):
+        if batch[0].shape[0]:
+            total = total + loss_fn(module, batch, ctx) * batch[0].shape[0]
+    total = float(total)
+    if ctx.shard is not None:
+        total = ctx.shard.all_sum([total], ctx.device)[0]
+    return total / len(source)
 
 
 def _flush_denormal_enabled():
@@ -640,6 +766,8 @@ def _fit_loop(module, optimizer, loss_fn, source, history, max_iter, batch_size,
         ctx = StepContext(generator, source.device, history)
     ctx.max_iter, ctx.train, ctx.validation = max_iter, source, validation
     full_batch = isinstance(optimizers[0], torch.optim.LBFGS)
+    parallel = _data_parallel(module, loss_fn, source, ctx)
+    verbose = verbose and (ctx.shard is None or ctx.shard.rank == 0)
     if full_batch:
         if len(optimizers) > 1:
             raise ValueError("A closure-based optimizer (L-BFGS) must be the only optimizer.")
@@ -659,9 +787,10 @@ def _fit_loop(module, optimizer, loss_fn, source, history, max_iter, batch_size,
             comparable = validation is not None or hooks.loss_comparable(ctx)
             if full_batch:
                 loss = _run_full_batch_epoch(module, optimizers[0], loss_fn, source,
-                                             batch_size, ctx)
+                                             batch_size, ctx, parallel)
             else:
-                loss = _run_epoch(module, optimizers, loss_fn, source, batch_size, ctx)
+                loss = _run_epoch(module, optimizers, loss_fn, source, batch_size, ctx,
+                                  parallel)
             if not math.isfinite(loss):
                 raise NonFiniteLossError(
                     f"The training loss became {loss} at epoch {ctx.epoch + 1}; training "
@@ -688,6 +817,9 @@ def _fit_loop(module, optimizer, loss_fn, source, history, max_iter, batch_size,
             if validation is not None:
                 logs["val_loss"] = monitored
             stop = hooks.on_epoch_end(module, ctx, logs)
+            if ctx.shard is not None:
+                # A callback on one process may stop; all must stop at the same epoch.
+                stop = ctx.shard.any(stop, ctx.device)
         except NonFiniteLossError:
             _rewind(module, optimizers, history, saved)
             raise

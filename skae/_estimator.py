@@ -34,6 +34,7 @@ from skae._engine import (
     restore,
     snapshot,
 )
+from skae.utils._distributed import current_shard, data_parallel_device
 from skae.utils._sklearn_compat import CallbackSupportMixin, Interval, StrOptions
 from skae.utils._stack import external_stacklevel
 
@@ -326,7 +327,10 @@ class TorchEstimatorMixin(CallbackSupportMixin):
         the training data are (default: the first array).
         """
         rng = self._random_state if warm else check_random_state(self.random_state)
+        shard = current_shard()
         device = self.device_ if warm else resolve_device(self.device)
+        if shard is not None:
+            device = data_parallel_device(device)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         source = BatchSource(arrays, device)
         max_iter = 1 if incremental else self.max_iter
@@ -350,6 +354,12 @@ class TorchEstimatorMixin(CallbackSupportMixin):
                 module = self._build_module(train, ctx).to(device)
                 optimizer = self._make_optimizer(module)
                 history.state["_alpha"] = self.alpha
+            if shard is not None:
+                # Every process shuffles alike (the same seed) and draws its own noise for its
+                # own rows; the module was built from the shared generator, so it starts the
+                # same everywhere (and DDP broadcasts rank 0's weights besides).
+                ctx.shard, ctx.shuffle_generator = shard, generator
+                ctx.generator = torch.Generator().manual_seed(seed + 1 + shard.rank)
             if validation is not None and history.validation_loss_curve is None:
                 history.validation_loss_curve = []
 

@@ -5,6 +5,8 @@ import os
 
 import torch
 
+from skae.utils._distributed import current_shard
+
 __all__ = ["Checkpoint", "EpochCallback"]
 
 
@@ -87,7 +89,8 @@ class Checkpoint(_EpochHooks):
     The file holds only tensors and plain values (``{"epoch", monitor, "state_dict"}``),
     so it loads with ``torch.load(path, weights_only=True)``, which runs no code:
     ``estimator.module_.load_state_dict(torch.load(path, weights_only=True)["state_dict"])``
-    puts the weights back into a fitted estimator of the same settings.
+    puts the weights back into a fitted estimator of the same settings. In a data-parallel fit
+    on ``torch.distributed`` every process holds the same weights and only rank 0 writes.
 
     Parameters
     ----------
@@ -148,8 +151,12 @@ class Checkpoint(_EpochHooks):
         if self.save_best_only and not value < self.best_:
             return False
         self.best_ = min(self.best_, value)
+        self.saved_epochs_.append(logs["epoch"])
+        shard = current_shard()
+        if shard is not None and shard.rank != 0:
+            # In a data-parallel fit every process holds the same weights: rank 0 writes them.
+            return False
         state = {k: v.detach().cpu().clone() for k, v in estimator.module_.state_dict().items()}
         path = os.fspath(self.path).format(epoch=logs["epoch"])
         torch.save({"epoch": logs["epoch"], self.monitor: value, "state_dict": state}, path)
-        self.saved_epochs_.append(logs["epoch"])
         return False
