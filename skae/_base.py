@@ -23,11 +23,24 @@ from skae._estimator import (
     check_hidden_layer_sizes,
 )
 from skae.nn import ACTIVATIONS
+from skae.utils._memmap import is_memory_mapped
 from skae.utils._sklearn_compat import Interval, StrOptions, fit_context, validate_data
-from skae.utils._validation import check_float32_range
+from skae.utils._validation import check_finite_in_blocks, check_float32_range, value_range
 
 __all__ = ["BaseAutoencoder"]
 
+
+
+def _validate_dense_or_csr(estimator, X, reset):
+    """``validate_data`` for float input, dense or CSR; a memory-mapped array is checked for
+    NaN and infinity one block at a time (the same errors) so its file is never resident at
+    once."""
+    mapped = is_memory_mapped(X)
+    X = validate_data(estimator, X, accept_sparse="csr", dtype=[np.float32, np.float64],
+                      reset=reset, ensure_all_finite=not mapped)
+    if mapped and not sp.issparse(X):
+        check_finite_in_blocks(X, estimator_name=type(estimator).__name__)
+    return X
 
 class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEstimatorMixin,
                       BaseEstimator):
@@ -66,11 +79,11 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEs
         reason = self._unit_interval_reason()
         if reason is None:
             return
-        data = X.data if sp.issparse(X) else X
-        if data.size and (data.min() < 0 or data.max() > 1):
+        lo, hi = value_range(X)
+        if lo < 0 or hi > 1:
             raise ValueError(
-                f"{reason[0]} needs data in [0, 1]; got values in [{data.min():.4g}, "
-                f"{data.max():.4g}]. Scale the data (e.g. MinMaxScaler) or use {reason[1]}."
+                f"{reason[0]} needs data in [0, 1]; got values in [{lo:.4g}, {hi:.4g}]. Scale "
+                f"the data (e.g. MinMaxScaler) or use {reason[1]}."
             )
 
     def _input_mean(self, source):
@@ -79,8 +92,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEs
 
     # -- public API ------------------------------------------------------------------------
     def _validate_fit_data(self, X, reset):
-        X = validate_data(self, X, accept_sparse="csr", dtype=[np.float32, np.float64],
-                          reset=reset)
+        X = _validate_dense_or_csr(self, X, reset=reset)
         check_float32_range(X)
         self._check_unit_interval(X)
         return X
@@ -134,8 +146,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEs
 
     def _validate_predict_data(self, X):
         check_is_fitted(self)
-        return check_float32_range(validate_data(
-            self, X, accept_sparse="csr", dtype=[np.float32, np.float64], reset=False))
+        return check_float32_range(_validate_dense_or_csr(self, X, reset=False))
 
     def transform(self, X):
         """Encode ``X``: the code ``h`` of each sample.

@@ -12,7 +12,6 @@ called around each epoch, and one optimizer or several; it gets back a :class:`H
 """
 
 import math
-import mmap
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -25,6 +24,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
+from skae.utils._memmap import is_memory_mapped, release_mapped_pages
 from skae.utils._stack import external_stacklevel
 
 if TYPE_CHECKING:
@@ -98,14 +98,6 @@ def _rows(tensor, idx):
     return torch.index_select(tensor, 0, idx)
 
 
-def _memory_mapped(a):
-    """Whether ``a`` is, or is a view of, a memory-mapped file (``validate_data`` hands a
-    ``numpy.memmap`` on as a plain ndarray view of it)."""
-    while a is not None:
-        if isinstance(a, np.memmap | mmap.mmap):
-            return True
-        a = getattr(a, "base", None)
-    return False
 
 
 class StreamedRows:
@@ -128,15 +120,19 @@ class StreamedRows:
         """Rows ``idx`` (numpy indices or a slice) as a C-contiguous array of ``dtype``."""
         if self.rows is not None:
             idx = self.rows[idx]
-        elif not isinstance(idx, slice):
+        if isinstance(idx, slice):
+            # Always a copy: a slice of a read-only memmap of the right dtype would otherwise
+            # be handed on as a read-only view, which torch cannot wrap safely.
+            rows = np.array(self.array[idx], dtype=self.dtype, order="C", copy=True)
+        else:
             # Sorted reads are sequential on disk; the batch's order is restored after.
             order = np.argsort(idx, kind="stable")
             rows = np.empty((len(idx), *self.array.shape[1:]), dtype=self.dtype)
             rows[order] = self.array[idx[order]]
-            return rows
-        # Always a copy: a slice of a read-only memmap of the right dtype would otherwise be
-        # handed on as a read-only view, which torch cannot wrap safely.
-        return np.array(self.array[idx], dtype=self.dtype, order="C", copy=True)
+        # The rows are copied out: unmap the file's pages so the resident memory of a pass
+        # over a large memmap stays that of one batch (see skae.utils._memmap).
+        release_mapped_pages(self.array)
+        return rows
 
     def subset(self, idx):
         return StreamedRows(self.array, self.dtype,
@@ -181,7 +177,7 @@ class BatchSource:
             return sp.csr_matrix(a, dtype=np.float32)
         if isinstance(a, StreamedRows | torch.Tensor):
             return a
-        memmap = _memory_mapped(a)
+        memmap = is_memory_mapped(a)
         a = a if memmap else np.asarray(a)
         dtype = np.int64 if np.issubdtype(a.dtype, np.integer) else np.float32
         if (not memmap and a.dtype == dtype and a.flags.c_contiguous and a.flags.writeable
