@@ -15,6 +15,10 @@ import os
 import sys
 
 from docutils import nodes
+
+# The gallery resolves the names examples use even when it does not run them; the experimental
+# IterativeImputer (in the inpainting example) only exists once this import has run.
+from sklearn.experimental import enable_iterative_imputer  # noqa: F401
 from sphinx.errors import ConfigError
 
 sys.path.insert(0, os.path.abspath(".."))
