@@ -23,15 +23,22 @@ Metrics, for each pattern, averaged over the masks (``+-`` one standard deviatio
 Competitors: ``SimpleImputer(mean)``, ``KNNImputer()``, ``IterativeImputer()`` (BayesianRidge),
 ``IterativeImputer(ExtraTreesRegressor(n_estimators=100))`` (missForest-like), all with their
 defaults (on MNIST, where they would take hours to days per mask, the BayesianRidge one models
-each pixel from its 40 most correlated pixels and the extra-trees one is not run), and, when
-the ``hyperimpute`` package imports, its GAIN (defaults) and MIWAE (two hidden layers of 128
+each pixel from its 40 most correlated pixels and the extra-trees one is not run), and
+the ``hyperimpute`` package's GAIN (defaults) and MIWAE (two hidden layers of 128
 units, ``K=20`` and a latent size of ``min(10, p - 1)``, close to the paper's settings for UCI
 data; hyperimpute's defaults of one hidden unit and one latent dimension are not a fair
 baseline), both on data standardised with the training part's observed statistics.
 
-AutoencoderImputer runs with its defaults, which were chosen with ``--select``: it fits on the
-training part with masks of other seeds (101, 102) and measures the error there, never on a
-test part.
+AutoencoderImputer runs with its defaults, which were chosen with ``--select``: it splits each
+training part again (70% / 30% of its rows), fits on the first part with masks of other seeds
+(101, 102) and measures the error of filling in the second, never touching a test part.
+
+A competitor that fails (it does not import, raises in fit or transform, or returns non-finite
+or misshapen output) is reported in the table with the reason ("failed: ..."; "not installed"
+for hyperimpute's imputers when the package does not import, as it need not) and ranks last
+where it failed; the run goes on. ``--save`` writes the per-mask results, and ``--merge``
+prints the tables of several saved runs together (e.g. hyperimpute's imputers run in another
+environment).
 
 Usage (``SKAE_DATA`` names your data home, which must hold ``mnist/`` for the MNIST rows)::
 
@@ -39,9 +46,12 @@ Usage (``SKAE_DATA`` names your data home, which must hold ``mnist/`` for the MN
     SKAE_DATA=/path/to/data python benchmarks/bench_impute.py --quick     # minutes
     python benchmarks/bench_impute.py --datasets wine diabetes --rates 0.3
     python benchmarks/bench_impute.py --select                            # the defaults' grid
+    python benchmarks/bench_impute.py --quick --methods AutoencoderImputer --save ae.jsonl
+    python benchmarks/bench_impute.py --merge peers.jsonl ae.jsonl        # tables of both runs
 """
 
 import argparse
+import json
 import time
 import warnings
 from collections import defaultdict
@@ -78,6 +88,11 @@ def parse_args():
                    help="30%% MCAR (and the block pattern), two masks, 3,000 MNIST images")
     p.add_argument("--select", action="store_true",
                    help="only print the selection table behind AutoencoderImputer's defaults")
+    p.add_argument("--settings", nargs="+", default=None,
+                   help="with --select: only these settings (labels as in the grid)")
+    p.add_argument("--save", metavar="FILE", help="also write the per-mask results to FILE")
+    p.add_argument("--merge", nargs="+", metavar="FILE",
+                   help="only print the tables of runs saved with --save, together")
     p.add_argument("--threads", type=int, default=1)
     return p.parse_args()
 
@@ -122,13 +137,26 @@ def patterns(is_image, rates):
 
 
 # -- imputers --------------------------------------------------------------------------------
-def hyperimpute_imputers(n_features, seed):
-    """hyperimpute's GAIN and MIWAE, wrapped as fit/transform objects; {} if not installed."""
+class NotInstalled(Exception):
+    """A peer whose package does not import here: reported as "not installed", not ranked."""
+
+
+def hyperimpute_status():
+    """"yes" if hyperimpute's imputers import, else why not (never raises)."""
     try:
-        import pandas as pd
-        from hyperimpute.plugins.imputers import Imputers
-    except ImportError:
-        return {}
+        from hyperimpute.plugins.imputers import Imputers  # noqa: F401
+    except ImportError as exc:
+        return f"not installed ({exc})"
+    except Exception as exc:  # a broken install must not stop the benchmark either
+        return f"fails to import ({type(exc).__name__}: {exc})"
+    return "yes"
+
+
+def hyperimpute_imputers(n_features, seed):
+    """hyperimpute's GAIN and MIWAE, wrapped as fit/transform objects. They are always
+    listed: where hyperimpute does not import, making one raises :class:`NotInstalled`, and
+    any other exception of theirs (import, fit, transform) is caught by :func:`evaluate` and
+    reported as a failure."""
 
     class Plugin:
         """A hyperimpute plugin on standardised data (with the training part's observed
@@ -136,6 +164,12 @@ def hyperimpute_imputers(n_features, seed):
         does not scale the data itself and diverges on breast_cancer's raw features."""
 
         def __init__(self, name, **params):
+            try:
+                import pandas as pd
+                from hyperimpute.plugins.imputers import Imputers
+            except ImportError as exc:
+                raise NotInstalled(str(exc)) from exc
+            self.pd = pd
             self.plugin = Imputers().get(name, random_state=seed, **params)
 
         def fit_transform(self, X):
@@ -143,11 +177,11 @@ def hyperimpute_imputers(n_features, seed):
             self.scale_ = np.nanstd(X, axis=0)
             self.scale_[~(self.scale_ > 0)] = 1.0
             self.mean_[np.isnan(self.mean_)] = 0.0
-            self.plugin.fit(pd.DataFrame((X - self.mean_) / self.scale_))
+            self.plugin.fit(self.pd.DataFrame((X - self.mean_) / self.scale_))
             return self.transform(X)
 
         def transform(self, X):
-            Z = np.asarray(self.plugin.transform(pd.DataFrame((X - self.mean_) / self.scale_)),
+            Z = np.asarray(self.plugin.transform(self.pd.DataFrame((X - self.mean_) / self.scale_)),
                            dtype=np.float64)
             return Z * self.scale_ + self.mean_
 
@@ -195,8 +229,23 @@ def run_one(make, X_tr, X_te, hid_tr, hid_te, y_tr, y_te, scale):
     F_tr = imputer.fit_transform(np.where(hid_tr, np.nan, X_tr))
     F_te = imputer.transform(np.where(hid_te, np.nan, X_te))
     seconds = time.perf_counter() - start
+    F_tr, F_te = np.asarray(F_tr, dtype=np.float64), np.asarray(F_te, dtype=np.float64)
+    for part, F, X in (("training", F_tr, X_tr), ("test", F_te, X_te)):
+        if F.shape != X.shape:
+            raise ValueError(f"output of shape {F.shape} for the {part} part of shape {X.shape}")
+        if not np.isfinite(F).all():
+            raise ValueError(f"{int((~np.isfinite(F)).sum())} non-finite entries in the "
+                             f"imputed {part} part")
     acc = None if y_tr is None else downstream(F_tr, y_tr, F_te, y_te)
     return error(F_te, X_te, hid_te, scale), acc, seconds
+
+
+def failure(exc):
+    """The short reason of a peer's failure, for the table."""
+    if isinstance(exc, NotInstalled):
+        return "not installed"
+    text = str(exc).strip().splitlines()
+    return f"failed: {type(exc).__name__}" + (f": {text[0][:70]}" if text else "")
 
 
 def evaluate(name, args, results):
@@ -212,17 +261,19 @@ def evaluate(name, args, results):
             for method, make in imputers(name, X.shape[1], seed, args.mnist_iterative).items():
                 if args.methods and method not in args.methods:
                     continue
+                reason = None
                 try:
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore")
                         res = run_one(make, X_tr, X_te, hid_tr, hid_te, y_tr, y_te, scale)
-                except Exception as exc:  # a competitor that fails is reported, not fatal
-                    print(f"  {name:<13} {pattern:<12} mask {seed} {method:<36} FAILED: "
-                          f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}", flush=True)
+                except Exception as exc:  # any peer's failure is reported, never fatal
+                    reason = failure(exc)
                     res = (np.nan, None, np.nan)
-                results[name, pattern][method].append(res)
-                print(f"  {name:<13} {pattern:<12} mask {seed} {method:<36} rmse {res[0]:.4f} "
-                      f"acc {'-' if res[1] is None else f'{res[1]:.4f}'} {res[2]:7.1f}s",
+                results[name, pattern][method].append((*res, reason))
+                outcome = reason or (f"rmse {res[0]:.4f} acc "
+                                     f"{'-' if res[1] is None else f'{res[1]:.4f}'} "
+                                     f"{res[2]:7.1f}s")
+                print(f"  {name:<13} {pattern:<12} mask {seed} {method:<36} {outcome}",
                       flush=True)
         print_table(name, pattern, results[name, pattern], is_image)
 
@@ -236,21 +287,28 @@ def mean_error(res):
 
 def print_table(name, pattern, rows, is_image):
     unit = "pixel units" if is_image else "standardised"
-    print(f"\n{name}, {pattern} ({len(next(iter(rows.values())))} masks; RMSE in {unit})")
-    print(f"| {'method':<36} | {'RMSE':>15} | {'accuracy':>8} | {'seconds':>8} |")
-    print(f"|{'-' * 38}|{'-' * 17}|{'-' * 10}|{'-' * 10}|")
+    n_masks = max(len(res) for res in rows.values())
+    print(f"\n{name}, {pattern} ({n_masks} masks; RMSE in {unit})")
+    print(f"| {'method':<36} | {'RMSE':>15} | {'accuracy':>8} | {'seconds':>8} | note")
+    print(f"|{'-' * 38}|{'-' * 17}|{'-' * 10}|{'-' * 10}|------")
     for method, res in sorted(rows.items(), key=lambda kv: mean_error(kv[1])):
         err = np.array([r[0] for r in res], dtype=float)
         ok = np.isfinite(err)
+        reasons = [r[3] for r in res if r[3] is not None]
         if not ok.any():
-            print(f"| {method:<36} | {'failed':>15} | {'-':>8} | {'-':>8} |")
+            status = "not installed" if reasons == ["not installed"] * len(res) else "failed"
+            print(f"| {method:<36} | {status:>15} | {'-':>8} | {'-':>8} | "
+                  f"{'' if status == 'not installed' else reasons[0]}")
             continue
-        acc = [r[1] for r in res if r[1] is not None]
+        acc = [r[1] for r, good in zip(res, ok) if good and r[1] is not None]
         acc_text = f"{np.mean(acc):.4f}" if acc else "-"
         sec = np.mean([r[2] for r, good in zip(res, ok) if good])
-        note = "" if ok.all() else f" (failed on {int((~ok).sum())} of {len(err)} masks)"
+        note = ("" if ok.all() else
+                f"failed on {int((~ok).sum())} of {len(err)} masks ({reasons[0]})")
+        if len(res) < n_masks:  # merged runs where this method ran on fewer masks
+            note = f"{len(res)} of {n_masks} masks {note}".strip()
         print(f"| {method:<36} | {err[ok].mean():.4f} +- {err[ok].std():.4f} | {acc_text:>8} | "
-              f"{sec:8.1f} |{note}")
+              f"{sec:8.1f} | {note}")
     print(flush=True)
 
 
@@ -260,9 +318,11 @@ def print_ranks(results, pattern="MCAR 30%"):
         rows = results.get((name, pattern))
         if not rows:
             continue
-        order = sorted(rows, key=lambda m: mean_error(rows[m]))
+        # A peer that is not installed is not ranked; one that failed ranks last.
+        ran = [m for m in rows if any(r[3] != "not installed" for r in rows[m])]
+        order = sorted(ran, key=lambda m: mean_error(rows[m]))
         for rank, method in enumerate(order, 1):
-            ranks[method].append(rank)
+            ranks[method].append(rank if np.isfinite(mean_error(rows[method])) else len(ran))
     if not ranks:
         return
     print(f"Mean rank of the RMSE over the tabular data sets, {pattern}:")
@@ -273,6 +333,9 @@ def print_ranks(results, pattern="MCAR 30%"):
 # -- selection of the defaults ---------------------------------------------------------------
 SELECTION_GRID = {
     "defaults": {},
+    "one network (n_networks=1)": dict(n_networks=1),
+    "n_networks=3": dict(n_networks=3),
+    "n_networks=8": dict(n_networks=8),
     "constant lr 1e-3, batch 200, patience 10 (engine defaults)": dict(
         learning_rate="constant", learning_rate_init=1e-3, batch_size="auto",
         n_iter_no_change=10),
@@ -283,6 +346,9 @@ SELECTION_GRID = {
     "(256, 256), code 128": dict(hidden_layer_sizes=(256, 256)),
     "hide_fraction 0.1": dict(hide_fraction=0.1),
     "hide_fraction 0.5": dict(hide_fraction=0.5),
+    "alpha 1e-4": dict(alpha=1e-4),
+    "alpha 1e-3": dict(alpha=1e-3),
+    "max_iter 100": dict(max_iter=100),
     "early_stopping": dict(early_stopping=True),
     # n_components="auto" with sample_posterior=True: the error of one draw.
     "sample_posterior, latent 8": dict(sample_posterior=True, n_components=8),
@@ -292,29 +358,79 @@ SELECTION_GRID = {
 
 
 def select(args):
-    """RMSE of each setting on the training parts only (30% MCAR, masks of seeds 101, 102)."""
-    print("Selection: fit_transform of the training part (70% of the rows), 30% MCAR, masks of "
-          f"seeds {SELECTION_SEEDS}; RMSE of the hidden entries, standardised units")
-    names = [n for n in args.datasets if n in TABULAR]
-    print(f"| {'setting':<58} | " + " | ".join(f"{n:>13}" for n in names) + " |")
-    print(f"|{'-' * 60}|" + "|".join("-" * 15 for _ in names) + "|")
-    data = {n: split(*load(n, args.n_mnist)[:2])[0] for n in names}
-    for label, params in SELECTION_GRID.items():
-        cells = []
-        for n in names:
-            X = data[n]
-            scale = X.std(axis=0)
+    """RMSE of each setting on the training parts only: each training part is split again,
+    70% / 30% of its rows, as the benchmark splits the data; the imputer is fitted on the
+    first part with its holes and fills in the second (masks of seeds 101, 102), so that the
+    selection rewards filling in rows the network has not seen, as the benchmark does. 30%
+    MCAR for the tabular sets; 30% MCAR and the 12x12 block for MNIST."""
+    print("Selection on the training parts only (split again 70% / 30%: fit on the first, "
+          f"fill in the second), masks of seeds {SELECTION_SEEDS}; RMSE of the hidden entries "
+          "(tabular: 30% MCAR, standardised units; MNIST: pixel units)")
+    columns = []  # (label, X_fit, X_val, scale, draw)
+    for n in args.datasets:
+        X, y, _ = load(n, args.n_mnist)
+        X_tr, _, *ys = split(X, y)
+        X_fit, X_val, *_ = split(X_tr, ys[0] if ys else None)
+        if n == "mnist":
+            scale = np.ones(X.shape[1])
+            columns += [("mnist MCAR30", X_fit, X_val, scale,
+                         lambda shape, rng: mcar(shape, 0.3, rng)),
+                        ("mnist block", X_fit, X_val, scale, block)]
+        else:
+            scale = X_fit.std(axis=0)
             scale[scale == 0] = 1.0
+            columns.append((n, X_fit, X_val, scale, lambda shape, rng: mcar(shape, 0.3, rng)))
+    print(f"| {'setting':<58} | " + " | ".join(f"{c[0]:>13}" for c in columns) + " |")
+    print(f"|{'-' * 60}|" + "|".join("-" * 15 for _ in columns) + "|")
+    grid = {k: v for k, v in SELECTION_GRID.items()
+            if not args.settings or k in args.settings}
+    for label, params in grid.items():
+        cells = []
+        for _, X_fit, X_val, scale, draw in columns:
             errs = []
             for seed in SELECTION_SEEDS:
-                hidden = mcar(X.shape, 0.3, np.random.default_rng(seed))
+                rng = np.random.default_rng(seed)
+                hid_fit, hid_val = draw(X_fit.shape, rng), draw(X_val.shape, rng)
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    filled = AutoencoderImputer(random_state=0, **params).fit_transform(
-                        np.where(hidden, np.nan, X))
-                errs.append(error(filled, X, hidden, scale))
+                    imputer = AutoencoderImputer(random_state=0, **params)
+                    imputer.fit(np.where(hid_fit, np.nan, X_fit))
+                    filled = imputer.transform(np.where(hid_val, np.nan, X_val))
+                errs.append(error(filled, X_val, hid_val, scale))
             cells.append(f"{np.mean(errs):13.4f}")
         print(f"| {label:<58} | " + " | ".join(cells) + " |", flush=True)
+
+
+# -- saving and merging runs -----------------------------------------------------------------
+def save(results, path):
+    """The per-mask results as JSON lines, to merge runs of different methods later."""
+    with open(path, "w") as f:
+        for (name, pattern), rows in results.items():
+            for method, res in rows.items():
+                for seed, (err, acc, sec, reason) in enumerate(res):
+                    f.write(json.dumps(dict(dataset=name, pattern=pattern, method=method,
+                                            mask=seed, rmse=err, accuracy=acc, seconds=sec,
+                                            failure=reason)) + "\n")
+
+
+def merge(paths):
+    """Print the tables and ranks of saved runs together (a method in several files: the
+    last file's results)."""
+    records = {}
+    for path in paths:
+        with open(path) as f:
+            for line in f:
+                r = json.loads(line)
+                records[r["dataset"], r["pattern"], r["method"], r["mask"]] = r
+    results = defaultdict(lambda: defaultdict(list))
+    for key in sorted(records, key=lambda k: k[3]):
+        r = records[key]
+        results[key[0], key[1]][key[2]].append(
+            (np.nan if r["rmse"] is None else r["rmse"], r["accuracy"],
+             np.nan if r["seconds"] is None else r["seconds"], r["failure"]))
+    for name, pattern in results:
+        print_table(name, pattern, results[name, pattern], name == "mnist")
+    print_ranks(results)
 
 
 def main():
@@ -322,14 +438,19 @@ def main():
     torch.set_num_threads(args.threads)
     if args.quick:
         args.rates, args.n_masks, args.n_mnist = [0.3], 2, 3_000
+    if args.merge:
+        merge(args.merge)
+        return
     if args.select:
         select(args)
         return
     print(f"torch threads: {args.threads}; masks per pattern: {args.n_masks}; "
-          f"hyperimpute: {'yes' if hyperimpute_imputers(2, 0) else 'not installed'}")
+          f"hyperimpute: {hyperimpute_status()}")
     results = defaultdict(lambda: defaultdict(list))
     for name in args.datasets:
         evaluate(name, args, results)
+        if args.save:
+            save(results, args.save)
     print_ranks(results)
 
 

@@ -4,8 +4,11 @@ For each number of labels (balanced over the ten classes, several random draws) 
 training images stay unlabelled (``y == -1``); every method is fitted in the same run and
 scored on the MNIST test images (test error, %, mean and spread over the draws; fit seconds):
 
-- ``StackedAutoencoderClassifier``: greedy layer-wise pre-training on every training image,
-  then supervised fine-tuning on the labelled ones;
+- ``StackedAutoencoderClassifier``: greedy layer-wise pre-training on every training image
+  (optionally as denoising autoencoders, ``--denoise``), then fine-tuning on the labelled ones,
+  optionally with dropout (``--dropout``, ``--input-dropout``) and a term on the predictions
+  of every image (``--unlabelled-loss``, ``--unlabelled-weight``: entropy minimisation,
+  pseudo-labels, or the Pi-model's consistency under dropout);
 - ``MLPClassifier`` with the same hidden layers, on the labelled images only;
 - ``SelfTrainingClassifier`` around ``LogisticRegression`` (pixels) and around an RBF ``SVC``
   with calibrated probabilities (50 PCA components);
@@ -21,13 +24,15 @@ as anchors, not as a same-protocol comparison.
 
 Settings of the classifier are chosen with ``--select``, which fits on training images only
 and scores held-out *training* images (``--n-val`` of them, cut before labels are drawn):
-never the test images.
+never the test images. ``--grid NAME=V1,V2 ...`` names the options it compares.
 
 Usage (``SKAE_DATA`` names your data home, which must hold ``mnist/``)::
 
     SKAE_DATA=/path/to/data python benchmarks/bench_semisupervised.py          # full protocol
     SKAE_DATA=/path/to/data python benchmarks/bench_semisupervised.py --quick  # 10,000 images
-    SKAE_DATA=/path/to/data python benchmarks/bench_semisupervised.py --quick --select
+    SKAE_DATA=/path/to/data python benchmarks/bench_semisupervised.py --quick --select \
+        --labels 100 --unlabelled-loss consistency --dropout 0.3 --input-dropout 0.2 \
+        --grid unlabelled_weight=0,10 epochs=25,50
     SKAE_DATA=/path/to/data python benchmarks/bench_semisupervised.py --n-train 20000 \
         --draws 2 --labels 100 1000 all --peers mlp spreading
 """
@@ -47,7 +52,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.semi_supervised import LabelSpreading, SelfTrainingClassifier
 from sklearn.svm import SVC
 
-from skae import Autoencoder, StackedAutoencoderClassifier
+from skae import Autoencoder, DenoisingAutoencoder, StackedAutoencoderClassifier
 from skae.datasets import load_mnist
 
 # Published test errors (%) by number of labels.
@@ -64,7 +69,7 @@ PEERS = ("mlp", "self_lr", "self_svc", "spreading", "svc_pca")
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true",
-                   help="10,000 training images, 1 draw, 3 pre-training and 10 fine-tuning "
+                   help="10,000 training images, 1 draw, 3 pre-training and 50 fine-tuning "
                         "epochs (unless given explicitly)")
     p.add_argument("--n-train", type=int, help="training images (default 60,000)")
     p.add_argument("--n-test", type=int, default=10_000, help="test images")
@@ -79,22 +84,34 @@ def parse_args():
                    help="reconstruction term of the fine-tuning (chosen with --select)")
     p.add_argument("--alpha", type=float, default=0.0,
                    help="L2 penalty of pre-training and fine-tuning (chosen with --select)")
+    p.add_argument("--dropout", type=float, default=0.3,
+                   help="dropout of the hidden layers in fine-tuning (chosen with --select)")
+    p.add_argument("--input-dropout", type=float, default=0.2,
+                   help="dropout of the input pixels in fine-tuning (chosen with --select)")
+    p.add_argument("--unlabelled-loss", default="consistency",
+                   choices=["entropy", "pseudo_label", "consistency"])
+    p.add_argument("--unlabelled-weight", type=float, default=10.0,
+                   help="weight of the unlabelled term in fine-tuning (chosen with --select)")
+    p.add_argument("--unlabelled-rampup", type=int, default=3,
+                   help="epochs over which the unlabelled weight ramps up")
+    p.add_argument("--denoise", type=float, default=0.25,
+                   help="masking noise of the pre-training autoencoders (0: plain "
+                        "Autoencoder; else DenoisingAutoencoder, Vincent et al. 2010)")
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--learning-rate", type=float, default=1e-3)
     p.add_argument("--peers", nargs="*", default=list(PEERS), choices=PEERS)
     p.add_argument("--select", action="store_true",
-                   help="print the validation table that chooses --reconstruction-weight "
-                        "and --alpha")
-    p.add_argument("--weights", type=float, nargs="+", default=[0.0, 1.0],
-                   help="the reconstruction weights --select compares")
-    p.add_argument("--alphas", type=float, nargs="+", default=[0.0, 1e-4, 1e-3],
-                   help="the L2 penalties --select compares")
+                   help="print the validation table that chooses the classifier's settings")
+    p.add_argument("--grid", nargs="+", default=["reconstruction_weight=0,1",
+                                                 "alpha=0,1e-4,1e-3"],
+                   help="what --select compares: NAME=V1,V2,... with NAME an option of this "
+                        "script in snake case (e.g. unlabelled_weight=0,1 dropout=0,0.3)")
     p.add_argument("--n-val", type=int,
                    help="held-out training images that --select scores (default 5,000)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
-    quick = dict(n_train=10_000, draws=1, pretrain_epochs=3, epochs=10, n_val=2_000)
+    quick = dict(n_train=10_000, draws=1, pretrain_epochs=3, epochs=50, n_val=2_000)
     full = dict(n_train=60_000, draws=5, pretrain_epochs=10, epochs=30, n_val=5_000)
     for name, value in (quick if args.quick else full).items():
         if getattr(args, name) is None:
@@ -123,15 +140,35 @@ def draw_labels(y, n, seed):
     return y_semi
 
 
-def classifier(args, seed, weight=None, alpha=None):
+def classifier(args, seed):
     """The StackedAutoencoderClassifier of this benchmark."""
     engine = dict(batch_size=args.batch_size, learning_rate_init=args.learning_rate,
-                  alpha=args.alpha if alpha is None else alpha)
+                  alpha=args.alpha)
+    if args.denoise > 0:
+        template = DenoisingAutoencoder(noise="masking", noise_level=args.denoise,
+                                        max_iter=args.pretrain_epochs, **engine)
+    else:
+        template = Autoencoder(max_iter=args.pretrain_epochs, **engine)
     return StackedAutoencoderClassifier(
         tuple(args.hidden), reconstruction_loss="cross_entropy",
-        reconstruction_weight=args.reconstruction_weight if weight is None else weight,
-        pretrain_estimator=Autoencoder(max_iter=args.pretrain_epochs, **engine),
+        reconstruction_weight=args.reconstruction_weight, pretrain_estimator=template,
+        dropout=args.dropout, input_dropout=args.input_dropout,
+        unlabelled_loss=args.unlabelled_loss, unlabelled_weight=args.unlabelled_weight,
+        unlabelled_rampup=args.unlabelled_rampup,
         max_iter=args.epochs, learning_rate="cosine", tol=0, random_state=seed, **engine)
+
+
+def describe(args, n=None):
+    """The settings of the classifier that differ between runs, in one line (the unlabelled
+    term only where ``n`` labels leave unlabelled images)."""
+    text = (f"w={args.reconstruction_weight:g}, alpha={args.alpha:g}, "
+            f"dropout={args.dropout:g}/{args.input_dropout:g}")
+    if args.unlabelled_weight and n != "all":
+        text += (f", {args.unlabelled_loss} {args.unlabelled_weight:g} "
+                 f"(ramp {args.unlabelled_rampup})")
+    if args.denoise:
+        text += f", DAE {args.denoise:g}"
+    return text
 
 
 def peers(args, seed):
@@ -176,8 +213,7 @@ def run_draw(args, n, seed, data, codes):
     X_tr, y_tr, X_te, y_te = data
     C_tr, C_te = codes
     y_semi = draw_labels(y_tr, n, seed)
-    name = (f"StackedAutoencoderClassifier {tuple(args.hidden)}, "
-            f"w={args.reconstruction_weight:g}, alpha={args.alpha:g}")
+    name = f"StackedAutoencoderClassifier {tuple(args.hidden)}, {describe(args, n)}"
     out = {name: fit_score(classifier(args, seed), X_tr, y_semi, X_te, y_te, False)}
     for key, (label, features, model) in peers(args, seed).items():
         on_codes = features == "codes"
@@ -203,20 +239,29 @@ def report(n, results, args):
 
 
 def select(args, X_tr, y_tr):
-    """Choose ``reconstruction_weight`` and ``alpha`` on held-out training images, never on
-    test images."""
+    """Compare the settings of ``--grid`` on held-out training images, never on test images."""
     X_fit, y_fit = X_tr[:-args.n_val], y_tr[:-args.n_val]
     X_val, y_val = X_tr[-args.n_val:], y_tr[-args.n_val:]
+    grid = {}
+    for item in args.grid:
+        name, _, values = item.partition("=")
+        if not hasattr(args, name):
+            raise SystemExit(f"--grid: no option {name!r}")
+        kind = type(getattr(args, name))
+        grid[name] = [kind(v) if kind is not list else [int(u) for u in v.split("x")]
+                      for v in values.split(",")]
     print(f"\nSelection: {len(X_fit)} training images, error % on {len(X_val)} held-out "
           f"training images, draw {args.seed}")
-    print("| labels | reconstruction_weight | alpha | validation error % | fit seconds |")
-    print("|---:|---:|---:|---:|---:|")
+    print(f"| labels | {' | '.join(grid)} | validation error % | fit seconds |")
+    print(f"|---:|{'---:|' * len(grid)}---:|---:|")
     for n in args.labels:
-        for weight, alpha in itertools.product(args.weights, args.alphas):
-            model = classifier(args, args.seed, weight, alpha)
-            err, seconds = fit_score(model, X_fit, draw_labels(y_fit, n, args.seed), X_val,
-                                     y_val, False)
-            print(f"| {n} | {weight:g} | {alpha:g} | {err:.2f} | {seconds:.0f} |", flush=True)
+        for values in itertools.product(*grid.values()):
+            run = argparse.Namespace(**{**vars(args), **dict(zip(grid, values))})
+            err, seconds = fit_score(classifier(run, args.seed), X_fit,
+                                     draw_labels(y_fit, n, args.seed), X_val, y_val, False)
+            shown = " | ".join("x".join(map(str, v)) if isinstance(v, list)
+                               else v if isinstance(v, str) else f"{v:g}" for v in values)
+            print(f"| {n} | {shown} | {err:.2f} | {seconds:.0f} |", flush=True)
 
 
 def main():

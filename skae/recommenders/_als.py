@@ -16,11 +16,17 @@ __all__ = ["solve_rows"]
 _CHUNK = 2048
 
 
-def solve_rows(weights, weighted_targets, Y, reg, prior=None, base_gram=None):
+def solve_rows(weights, weighted_targets, Y, reg, prior=None, base_gram=None, *,
+               noise=None, rng=None):
     """Solve ``(base_gram + sum_j w_rj y_j y_j^T + reg I) x_r = sum_j t_rj y_j + reg p_r``.
 
     For each row ``r`` of ``weights``: the ridge regression of its targets on the rows
     ``y_j`` of ``Y``, with the penalty ``reg ||x_r - p_r||^2`` toward a prior mean ``p_r``.
+    With ``noise`` (a variance ``s^2``), each row is instead drawn from the Gaussian
+    posterior of which that solution is the mean: with ratings ``t_rj ~ N(x_r . y_j, s^2)``
+    and the prior ``x_r ~ N(p_r, s^2 / reg)``, ``x_r`` given ``Y`` is normal with that mean
+    and covariance ``s^2 G_r^-1``, ``G_r`` the matrix on the left (the Gibbs step of
+    Bayesian PMF, Salakhutdinov & Mnih, ICML 2008, eq. 12-13).
 
     Parameters
     ----------
@@ -37,6 +43,10 @@ def solve_rows(weights, weighted_targets, Y, reg, prior=None, base_gram=None):
         Prior means ``p_r``; None means 0.
     base_gram : ndarray of shape (k, k), default=None
         A Gram matrix shared by every row (implicit feedback: ``b Y^T Y``).
+    noise : float, default=None
+        Noise variance ``s^2`` of a posterior draw; None solves (the posterior mean).
+    rng : numpy.random.Generator, default=None
+        Source of the standard normal draws when ``noise`` is given.
 
     Returns
     -------
@@ -59,5 +69,12 @@ def solve_rows(weights, weighted_targets, Y, reg, prior=None, base_gram=None):
         gram[:, diag, diag] += reg[rows]
         if base_gram is not None:
             gram += base_gram
-        out[rows] = np.linalg.solve(gram, rhs[rows][..., None])[..., 0]
+        if noise is None:
+            out[rows] = np.linalg.solve(gram, rhs[rows][..., None])[..., 0]
+            continue
+        # x = G^-1 b + s L^-T z with G = L L^T: the covariance of L^-T z is G^-1.
+        chol = np.linalg.cholesky(gram)
+        half = np.linalg.solve(chol, rhs[rows][..., None])
+        half += np.sqrt(noise) * rng.standard_normal(half.shape)
+        out[rows] = np.linalg.solve(np.swapaxes(chol, -1, -2), half)[..., 0]
     return out

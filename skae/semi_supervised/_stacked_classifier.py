@@ -6,6 +6,7 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 import torch
+import torch.nn.functional as F
 from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.base import (
     BaseEstimator,
@@ -26,11 +27,43 @@ from skae._estimator import (
     store_init_params,
 )
 from skae.autoencoders._stacked import StackedAutoencoder, _as_numpy
-from skae.nn import ACTIVATIONS, LOSSES, reconstruction_loss
+from skae.nn import ACTIVATIONS, LOSSES, inverted_dropout, reconstruction_loss
 from skae.nn._classifier import EncoderClassifier, classification_loss
 from skae.utils._sklearn_compat import Interval, StrOptions, fit_context, validate_data
 
 __all__ = ["StackedAutoencoderClassifier"]
+
+#: Losses on the predictions of the unlabelled rows (``unlabelled_loss``).
+UNLABELLED_LOSSES = ("entropy", "pseudo_label", "consistency")
+
+
+def _class_logits(scores):
+    """Softmax logits of every class: the one binary logit ``s`` becomes ``(0, s)``."""
+    if scores.shape[1] == 1:
+        return torch.cat([torch.zeros_like(scores), scores], dim=1)
+    return scores
+
+
+def unlabelled_loss(kind, scores, target_scores=None):
+    """Mean loss of the class ``scores`` (logits) of unlabelled rows.
+
+    ``"entropy"``: the entropy of the predicted class distribution, which pushes the decision
+    boundary away from dense regions of the unlabelled data (Grandvalet & Bengio, NIPS 2005).
+    ``"pseudo_label"``: the cross-entropy of the predicted distribution against its own most
+    probable class, taken as a fixed target (Lee, ICML 2013 workshop, which relates it to
+    entropy minimisation). ``"consistency"``: the squared
+    distance between the predicted distribution and that of ``target_scores``, a second pass
+    of the same rows under other dropout masks, taken as a fixed target (the Pi-model of Laine
+    & Aila, ICLR 2017; the fixed target as in Tarvainen & Valpola, NeurIPS 2017).
+    """
+    log_p = F.log_softmax(_class_logits(scores), dim=1)
+    if kind == "entropy":
+        return -(log_p.exp() * log_p).sum(dim=1).mean()
+    if kind == "consistency":
+        target = F.softmax(_class_logits(target_scores), dim=1).detach()
+        return ((log_p.exp() - target) ** 2).sum(dim=1).mean()
+    return F.nll_loss(log_p, log_p.detach().argmax(dim=1))
+
 
 def _unlabelled_mask(y, mark):
     """Rows of ``y`` equal to ``mark`` (None: no row). A string never equals a number."""
@@ -95,7 +128,10 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
     fine-tuned on the labelled rows, minimising their cross-entropy plus
     ``reconstruction_weight`` times the reconstruction loss of every row through the
     pre-trained decoder (Ranzato & Szummer, ICML 2008: a joint supervised and unsupervised
-    cost); ``reconstruction_weight=0`` is plain supervised fine-tuning.
+    cost); ``reconstruction_weight=0`` is plain supervised fine-tuning. With few labels the
+    unlabelled rows can also enter the fine-tuning through ``unlabelled_weight`` (entropy
+    minimisation, pseudo-labels, or consistency of their predictions under dropout), and
+    ``dropout`` / ``input_dropout`` regularise it.
 
     Labels follow :mod:`sklearn.semi_supervised`: ``y == -1`` marks an unlabelled row (see
     ``unlabelled_label`` for another mark, or none).
@@ -140,6 +176,39 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
         this estimator's engine settings (``learning_rate_init``, ``batch_size``,
         ``max_iter``, ``tol``, ``alpha``...).
 
+    dropout : float in [0, 1), default=0.0
+        Dropout rate of every hidden layer during fine-tuning (Srivastava et al., JMLR 2014,
+        who fine-tune pre-trained networks with dropout): each unit is zeroed with this
+        probability and the others are scaled by ``1 / (1 - dropout)``, so that prediction
+        uses the whole network unchanged. Pre-training is not affected (see
+        ``pretrain_estimator`` for its noise).
+
+    input_dropout : float in [0, 1), default=0.0
+        The same inverted dropout on the input features during fine-tuning: the network
+        classifies (and, with ``reconstruction_weight > 0``, reconstructs the clean rows
+        from) corrupted rows, a denoising criterion (Vincent et al., JMLR 2010) kept through
+        fine-tuning.
+
+    unlabelled_loss : {"entropy", "pseudo_label", "consistency"}, default="entropy"
+        Loss on the predicted classes of every training row, labelled or not, added with
+        weight ``unlabelled_weight`` during fine-tuning: the entropy of the prediction
+        (entropy minimisation, Grandvalet & Bengio, NIPS 2005), the cross-entropy against
+        its most probable class (pseudo-labels, Lee, 2013), or the squared difference from
+        the prediction of a second pass under other dropout masks (the Pi-model of Laine &
+        Aila, ICLR 2017; needs ``dropout`` or ``input_dropout`` above 0, and costs a second
+        forward pass). All favour decision boundaries in low-density regions of the
+        unlabelled data. Unused when every row is labelled.
+
+    unlabelled_weight : float, default=0.0
+        Weight of ``unlabelled_loss``; 0 turns it off. It is ramped up linearly over the
+        first ``unlabelled_rampup`` epochs of fine-tuning, so that the network first fits the
+        labelled rows, as Lee (2013) does for pseudo-labels.
+
+    unlabelled_rampup : int, default=0
+        Epochs over which ``unlabelled_weight`` rises linearly from ``1 / unlabelled_rampup``
+        of its value (first epoch) to its full value; 0 applies the full weight from the
+        start.
+
     unlabelled_label : int, str or None, default=-1
         The value of ``y`` that marks an unlabelled row; -1 is the convention of
         :mod:`sklearn.semi_supervised`, under which other negative labels are refused (more
@@ -175,6 +244,14 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
     .. [3] M. Ranzato and M. Szummer, "Semi-supervised learning of compact document
        representations with deep networks", ICML 2008.
     .. [4] P. Vincent et al., "Stacked denoising autoencoders", JMLR 11, 2010.
+    .. [5] Y. Grandvalet and Y. Bengio, "Semi-supervised learning by entropy minimization",
+       NIPS 2005.
+    .. [6] D.-H. Lee, "Pseudo-label: the simple and efficient semi-supervised learning method
+       for deep neural networks", ICML 2013 Workshop on Challenges in Representation Learning.
+    .. [7] S. Laine and T. Aila, "Temporal ensembling for semi-supervised learning", ICLR
+       2017.
+    .. [8] N. Srivastava et al., "Dropout: a simple way to prevent neural networks from
+       overfitting", JMLR 15, 2014.
 
     Examples
     --------
@@ -205,6 +282,11 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
         "tied_weights": ["boolean"],
         "pretrain": [StrOptions({"greedy"}), None],
         "pretrain_estimator": [BaseAutoencoder, None],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "input_dropout": [Interval(Real, 0, 1, closed="left")],
+        "unlabelled_loss": [StrOptions(set(UNLABELLED_LOSSES))],
+        "unlabelled_weight": [Interval(Real, 0, None, closed="left")],
+        "unlabelled_rampup": [Interval(Integral, 0, None, closed="left")],
         "unlabelled_label": [Integral, str, None],
     }
 
@@ -218,6 +300,11 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
         tied_weights=False,
         pretrain="greedy",
         pretrain_estimator=None,
+        dropout=0.0,
+        input_dropout=0.0,
+        unlabelled_loss="entropy",
+        unlabelled_weight=0.0,
+        unlabelled_rampup=0,
         unlabelled_label=-1,
         alpha=0.0,
         learning_rate="constant",
@@ -237,6 +324,13 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
 
     # -- configuration ---------------------------------------------------------------------
     def _check_params(self):
+        if (self.unlabelled_loss == "consistency" and self.unlabelled_weight > 0
+                and self.dropout == 0 and self.input_dropout == 0):
+            raise ValueError(
+                "unlabelled_loss='consistency' compares two passes under different dropout "
+                "masks: set dropout or input_dropout above 0 (they are both 0), or use "
+                "another unlabelled_loss."
+            )
         if not check_hidden_layer_sizes(self.hidden_layer_sizes):
             raise ValueError(
                 "hidden_layer_sizes must name at least one hidden layer (the code that is "
@@ -380,23 +474,58 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
         n_outputs = 1 if len(self.classes_) == 2 else len(self.classes_)
         return EncoderClassifier(autoencoder, n_outputs, generator=ctx.generator)
 
+    def _encode(self, module, x, ctx):
+        """The last hidden layer of ``x``; with dropout while training (``ctx.training``).
+
+        The same computation as ``module.encode``, with inverted dropout on the input and on
+        the output of every hidden layer, its masks drawn from the fit's generator.
+        """
+        if not ctx.training or (self.dropout == 0 and self.input_dropout == 0):
+            return module.encode(x)
+        autoencoder, gen = module.autoencoder, ctx.generator
+        x = inverted_dropout(x, self.input_dropout, gen)
+        first = autoencoder.encoder_layers[0]
+        h = F.linear(x, first.weight, first.bias - first.weight @ autoencoder.center.mean)
+        for layer in autoencoder.encoder_layers[1:]:
+            h = layer(inverted_dropout(autoencoder._act(h), self.dropout, gen))
+        return inverted_dropout(autoencoder._code_act(h), self.dropout, gen)
+
+    def _unlabelled_weight(self, ctx):
+        """``unlabelled_weight``, ramped up over the first ``unlabelled_rampup`` epochs."""
+        if self.unlabelled_rampup == 0:
+            return self.unlabelled_weight
+        return self.unlabelled_weight * min(1.0, (ctx.epoch + 1) / self.unlabelled_rampup)
+
     def _loss(self, module, batch, ctx):
         x, x_lab, y_lab = batch[0], batch[-2], batch[-1]
         weight = self.reconstruction_weight
-        if not ctx.training or weight == 0:
+        # Every row labelled (len(batch) == 2): nothing for the unlabelled term.
+        u_weight = self._unlabelled_weight(ctx) if len(batch) == 4 else 0.0
+        if not ctx.training or (weight == 0 and u_weight == 0):
             # Validation monitors the supervised objective alone.
-            return classification_loss(module(x_lab)[0], y_lab)
+            return classification_loss(module.head(self._encode(module, x_lab, ctx)), y_lab)
         if len(batch) == 2:  # every row labelled: one pass serves both terms
-            code = module.encode(x)
+            code = self._encode(module, x, ctx)
             scores = module.head(code)
         else:
             # One forward pass over both halves of the step.
-            h = module.encode(torch.cat([x_lab, x]))
+            h = self._encode(module, torch.cat([x_lab, x]), ctx)
             scores, code = module.head(h[:len(x_lab)]), h[len(x_lab):]
-        autoencoder = module.autoencoder
-        recon = reconstruction_loss(self.reconstruction_loss, module.reconstruct_logits(code),
-                                    x, autoencoder._out_act, reduction="mean")
-        return classification_loss(scores, y_lab) + weight * recon
+        loss = classification_loss(scores, y_lab)
+        if u_weight:
+            target = None
+            if self.unlabelled_loss == "consistency":
+                with torch.no_grad():
+                    target = module.head(self._encode(module, x, ctx))
+            loss = loss + u_weight * unlabelled_loss(self.unlabelled_loss, module.head(code),
+                                                     target)
+        if weight:
+            # The clean rows are reconstructed, also from inputs corrupted by input_dropout.
+            autoencoder = module.autoencoder
+            loss = loss + weight * reconstruction_loss(
+                self.reconstruction_loss, module.reconstruct_logits(code), x,
+                autoencoder._out_act, reduction="mean")
+        return loss
 
     # -- predict ---------------------------------------------------------------------------
     def _validate_predict_data(self, X):

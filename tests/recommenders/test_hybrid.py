@@ -49,7 +49,8 @@ def _taste_data(n_users=40, n_items=12, seed=0):
 
 def _mdacf(**params):
     """A small model for the toy data: 8 ratings per user call for a light penalty."""
-    return MDACFRegressor(**{"n_components": 2, "alpha": 1.0, "random_state": 0, **params})
+    return MDACFRegressor(**{"n_components": 2, "alpha": 1.0, "n_samples": 20,
+                             "random_state": 0, **params})
 
 
 # ---------------------------------------------------------------- closed-form parts
@@ -86,17 +87,41 @@ def test_solve_rows_matches_row_by_row_ridge():
         np.testing.assert_allclose(got[r], np.linalg.solve(gram, rhs), rtol=1e-10)
 
 
-@pytest.mark.parametrize("n_cols", [3, 40])  # primal and dual solutions
-def test_projection_priors_are_leave_one_out(n_cols):
+def test_solve_rows_draws_from_the_ridge_posterior():
+    # With noise s^2 a row is drawn from N(ridge solution, s^2 G^-1): the empirical mean and
+    # covariance of many draws (many copies of one row) match them.
+    rng = np.random.RandomState(0)
+    Y = rng.rand(5, 2)
+    n = 20000
+    weights = sp.csr_matrix(np.ones((n, 5)))
+    targets = sp.csr_matrix(np.tile(rng.rand(5), (n, 1)))
+    mean = solve_rows(weights[:1], targets[:1], Y, 0.5, np.array([[0.3, -0.2]]))[0]
+    draws = solve_rows(weights, targets, Y, 0.5, np.tile([0.3, -0.2], (n, 1)), noise=0.4,
+                       rng=np.random.default_rng(0))
+    np.testing.assert_allclose(draws.mean(axis=0), mean, atol=0.02)
+    cov = 0.4 * np.linalg.inv(Y.T @ Y + 0.5 * np.eye(2))
+    np.testing.assert_allclose(np.cov(draws.T), cov, rtol=0.05, atol=1e-3)
+
+
+# Primal and dual solutions; alpha 4 on 40 columns: rows on both sides of leverage 1/2.
+@pytest.mark.parametrize("n_cols, alpha", [(3, 0.5), (40, 0.5), (40, 4.0)])
+def test_projection_priors_are_leave_one_out(n_cols, alpha):
     rng = np.random.RandomState(0)
     H, F = rng.rand(12, n_cols), rng.rand(12, 2)
-    A, loo = _Projection(H, 0.5).fit(F)
+    A, loo = _Projection(H, alpha).fit(F)
     Hb = np.hstack([H, np.ones((12, 1))])
-    np.testing.assert_allclose(A, np.linalg.solve(Hb.T @ Hb + 0.5 * np.eye(n_cols + 1),
+    np.testing.assert_allclose(A, np.linalg.solve(Hb.T @ Hb + alpha * np.eye(n_cols + 1),
                                                   Hb.T @ F), rtol=1e-6, atol=1e-8)
-    for r in (0, 7):
+    hat = Hb @ np.linalg.solve(Hb.T @ Hb + alpha * np.eye(n_cols + 1), Hb.T)
+    leverage = np.diag(hat)
+    for r in range(12):
+        if leverage[r] > 0.5:
+            # Damped: the divisor 1 - leverage is floored at 1/2.
+            np.testing.assert_allclose(loo[r], (hat[r] @ F - leverage[r] * F[r]) / 0.5,
+                                       rtol=1e-6, atol=1e-8)
+            continue
         rest = np.delete(np.arange(12), r)
-        A_r = np.linalg.solve(Hb[rest].T @ Hb[rest] + 0.5 * np.eye(n_cols + 1),
+        A_r = np.linalg.solve(Hb[rest].T @ Hb[rest] + alpha * np.eye(n_cols + 1),
                               Hb[rest].T @ F[rest])
         np.testing.assert_allclose(loo[r], Hb[r] @ A_r, rtol=1e-6, atol=1e-8)
 
@@ -110,7 +135,9 @@ def test_mdacf_learns_and_is_reproducible():
     assert model.n_iter_ == len(model.loss_curve_) and model.loss_curve_[-1] < model.loss_curve_[0]
     again = clone(model).fit(X, y)
     np.testing.assert_array_equal(model.predict(X), again.predict(X))
-    assert model.user_factors_.shape == (40, 2) and model.item_bias_.shape == (12,)
+    # 20 posterior draws of 2 factors side by side; the biases are their means.
+    assert model.user_factors_.shape == (40, 40) and model.item_bias_.shape == (12,)
+    assert _mdacf(n_samples=0).fit(X, y).user_factors_.shape == (40, 2)
 
 
 def test_mdacf_cold_start_users_from_features():
@@ -214,8 +241,9 @@ def test_mdacf_predict_table_errors():
         model.predict(np.zeros((3, 3)))
 
 
-@pytest.mark.parametrize("params", [{"input_ratings": True}, {"n_layers": 2},
-                                    {"weighted_alpha": True}])
+@pytest.mark.parametrize("params", [{"input_ratings": "values"}, {"input_ratings": "none"},
+                                    {"n_layers": 2}, {"weighted_alpha": True},
+                                    {"n_samples": 0}])
 def test_mdacf_variants_fit_and_cold_start(params):
     X, y, users, _ = _taste_data(n_users=50)
     train = X[:, 0] < 40
@@ -245,7 +273,7 @@ def test_mdacf_beats_global_mean_on_cold_start_users_movielens():
     cold_users = rng.choice(users.index, size=len(users) // 5, replace=False)
     cold = ratings["user"].isin(cold_users).to_numpy()
     X, y = ratings[["user", "item"]].to_numpy(), ratings["rating"].to_numpy(float)
-    model = MDACFRegressor(n_components=10, max_iter=8, random_state=0)
+    model = MDACFRegressor(n_components=10, max_iter=8, n_samples=5, random_state=0)
     model.fit(X[~cold], y[~cold], user_features=user_x, item_features=item_x)
     rmse = np.sqrt(np.mean((model.predict(X[cold]) - y[cold]) ** 2))
     rmse_global = np.sqrt(np.mean((y[~cold].mean() - y[cold]) ** 2))

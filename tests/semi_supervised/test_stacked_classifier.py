@@ -15,7 +15,7 @@ from sklearn.preprocessing import MinMaxScaler
 from skae import Autoencoder, DenoisingAutoencoder, StackedAutoencoderClassifier
 from skae._engine import BatchSource
 from skae.callbacks import EpochCallback
-from skae.semi_supervised._stacked_classifier import _paired
+from skae.semi_supervised._stacked_classifier import _paired, unlabelled_loss
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -246,3 +246,71 @@ def test_callbacks_see_a_usable_classifier_every_epoch(semi):
     clf.fit(X, y_semi)
     assert [epoch for epoch, _ in seen] == list(range(1, SMALL["max_iter"] + 1))
     assert seen[-1][1] == clf.score(X[~labelled], y[~labelled])
+
+
+def test_unlabelled_losses_on_known_scores():
+    uniform = torch.zeros(4, 10)
+    confident = torch.tensor([[0.0, 9.0, 0.0], [5.0, 0.0, 0.0]])
+    assert float(unlabelled_loss("entropy", uniform)) == pytest.approx(np.log(10))
+    assert float(unlabelled_loss("entropy", confident)) < 0.05
+    # Pseudo-labels: the cross-entropy against the most probable class (here 1, then 0).
+    expected = torch.nn.functional.cross_entropy(confident, torch.tensor([1, 0]))
+    assert float(unlabelled_loss("pseudo_label", confident)) == pytest.approx(float(expected))
+    # Consistency: 0 for the same prediction; one binary logit is the softmax of (0, s).
+    same = unlabelled_loss("consistency", confident, confident)
+    assert float(same) == pytest.approx(0, abs=1e-12)
+    binary = torch.tensor([[0.0], [0.0]])
+    assert float(unlabelled_loss("consistency", binary, binary + 100)) == pytest.approx(0.5)
+    assert float(unlabelled_loss("entropy", binary)) == pytest.approx(np.log(2))
+
+
+def test_unlabelled_term_changes_the_fit_only_when_rows_are_unlabelled(semi):
+    X, y, y_semi, _ = semi
+    kw = dict(SMALL, random_state=0, dropout=0.2, input_dropout=0.1)
+    plain = StackedAutoencoderClassifier(**kw).fit(X, y_semi)
+    for loss in ("entropy", "pseudo_label", "consistency"):
+        semi_fit = StackedAutoencoderClassifier(unlabelled_loss=loss, unlabelled_weight=1.0,
+                                                unlabelled_rampup=2, **kw).fit(X, y_semi)
+        assert np.abs(semi_fit.predict_proba(X) - plain.predict_proba(X)).max() > 1e-3, loss
+    # Every row labelled: there is no unlabelled row for the term, the fit is the same.
+    a = StackedAutoencoderClassifier(**kw).fit(X[:300], y[:300])
+    b = StackedAutoencoderClassifier(unlabelled_weight=5.0, **kw).fit(X[:300], y[:300])
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+
+
+def test_dropout_trains_but_predictions_are_deterministic(semi):
+    X, _, y_semi, _ = semi
+    plain = StackedAutoencoderClassifier(random_state=0, **SMALL).fit(X, y_semi)
+    noisy = StackedAutoencoderClassifier(random_state=0, dropout=0.3, input_dropout=0.2,
+                                         **SMALL).fit(X, y_semi)
+    assert np.abs(noisy.predict_proba(X) - plain.predict_proba(X)).max() > 1e-3
+    np.testing.assert_array_equal(noisy.predict_proba(X), noisy.predict_proba(X))
+
+
+def test_unlabelled_weight_ramps_up_over_the_first_epochs():
+    from skae._engine import History, StepContext
+
+    clf = StackedAutoencoderClassifier(unlabelled_weight=2.0, unlabelled_rampup=4)
+    ctx = StepContext(None, torch.device("cpu"), History())
+    weights = []
+    for epoch in range(6):
+        ctx.epoch = epoch
+        weights.append(clf._unlabelled_weight(ctx))
+    assert weights == [0.5, 1.0, 1.5, 2.0, 2.0, 2.0]
+    assert clf.set_params(unlabelled_rampup=0)._unlabelled_weight(ctx) == 2.0
+
+
+@pytest.mark.parametrize("params, message", [
+    (dict(unlabelled_loss="consistency", unlabelled_weight=1.0), "set dropout or input_dropout"),
+    (dict(dropout=1.0), "dropout"),
+    (dict(input_dropout=-0.1), "input_dropout"),
+    (dict(unlabelled_weight=-1.0), "unlabelled_weight"),
+    (dict(unlabelled_loss="vat"), "unlabelled_loss"),
+    (dict(unlabelled_rampup=1.5), "unlabelled_rampup"),
+])
+def test_bad_semi_supervised_settings_are_clear_errors(semi, params, message):
+    X, _, y_semi, _ = semi
+    clf = StackedAutoencoderClassifier(**SMALL, **params)
+    with pytest.raises(ValueError, match=message):
+        clf.fit(X, y_semi)
+    assert not hasattr(clf, "module_")
