@@ -8,6 +8,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 import skae._engine as engine
 import skae._estimator as estimator_module
@@ -94,9 +95,13 @@ def test_prediction_blocks_shrink_with_the_output_width(monkeypatch):
     assert estimator_module.predict_block_rows(10**9) == 1
 
 
-def test_recommend_memory_stays_within_its_bound(monkeypatch):
+@pytest.mark.parametrize("sparse", [False, True])
+def test_recommend_memory_stays_within_its_bound(monkeypatch, sparse):
+    """Sparse input once copied the 3000 x 3000 weights (36 MB) per block: scipy's sparse
+    product needs C-ordered weights, and LAPACK had left them Fortran-ordered."""
     rng = np.random.default_rng(0)
     X = (rng.random((2000, 3000)) < 0.01).astype(np.float32)
+    X = sp.csr_matrix(X) if sparse else X
     model = EASE(alpha=10.0).fit(X)
     monkeypatch.setattr(estimator_module, "PREDICT_BLOCK_BYTES", 2**20)
     tracemalloc.start()

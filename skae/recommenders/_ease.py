@@ -139,6 +139,11 @@ class EASE(BaseTopNRecommender):
                 f"{info}); use a larger alpha (got {self.alpha})."
             )
         _symmetrize_upper(P)
+        # P is symmetric, so its transpose, a C-ordered view of LAPACK's Fortran-ordered
+        # result, is P itself: keep that view, so coef_ is C-contiguous without a copy and
+        # ``X @ coef_`` in recommend does not copy the n_items x n_items matrix per block
+        # (measured: 244 MiB copied per block for 8,000 items).
+        P = P.T
         diag = np.diag(P).copy()
         P /= -diag  # column j divided by -P_jj: B = I - P diagMat(1 / diag(P)), eq. 8
         P[np.diag_indices(n_items)] = 0.0
