@@ -30,7 +30,6 @@ from skae.utils._validation import check_finite_in_blocks, check_float32_range, 
 __all__ = ["BaseAutoencoder"]
 
 
-
 def _validate_dense_or_csr(estimator, X, reset):
     """``validate_data`` for float input, dense or CSR; a memory-mapped array is checked for
     NaN and infinity one block at a time (the same errors) so its file is never resident at
@@ -41,6 +40,7 @@ def _validate_dense_or_csr(estimator, X, reset):
     if mapped and not sp.issparse(X):
         check_finite_in_blocks(X, estimator_name=type(estimator).__name__)
     return X
+
 
 class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEstimatorMixin,
                       BaseEstimator):
@@ -75,11 +75,13 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEs
         """
         return None
 
-    def _check_unit_interval(self, X):
+    def _check_unit_interval(self, X, bounds=None):
+        """``bounds``: ``value_range(X)`` when the caller has it (one pass over a large
+        memory-mapped X, not two)."""
         reason = self._unit_interval_reason()
         if reason is None:
             return
-        lo, hi = value_range(X)
+        lo, hi = value_range(X) if bounds is None else bounds
         if lo < 0 or hi > 1:
             raise ValueError(
                 f"{reason[0]} needs data in [0, 1]; got values in [{lo:.4g}, {hi:.4g}]. Scale "
@@ -93,8 +95,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEs
     # -- public API ------------------------------------------------------------------------
     def _validate_fit_data(self, X, reset):
         X = _validate_dense_or_csr(self, X, reset=reset)
-        check_float32_range(X)
-        self._check_unit_interval(X)
+        bounds = value_range(X)
+        check_float32_range(X, bounds=bounds)
+        self._check_unit_interval(X, bounds)
         return X
 
     @fit_context(prefer_skip_nested_validation=True)

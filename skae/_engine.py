@@ -102,8 +102,6 @@ def _rows(tensor, idx):
     return torch.index_select(tensor, 0, idx)
 
 
-
-
 class StreamedRows:
     """A numpy array (a ``numpy.memmap``, a float64 or read-only array...) whose rows are read
     and converted to ``dtype`` one minibatch at a time, so no converted copy of it is held.

@@ -147,7 +147,7 @@ class EpochLogger:
 
     def on_fit_task_begin(self, estimator, context, *, X=None, y=None, metadata=None,
                           fitted_estimator=None):
-        pass
+        pass  # the protocol requires the method; this logger records at task end only
 
     def on_fit_task_end(self, estimator, context, *, X=None, y=None, metadata=None,
                         fitted_estimator=None):
@@ -167,6 +167,8 @@ class StopBelow:
     def __init__(self, threshold):
         self.threshold = threshold
 
+    # setup, on_fit_task_begin and teardown are required by scikit-learn's callback protocol;
+    # this callback only decides at the end of each epoch, so they have nothing to do.
     def setup(self, estimator, context):
         pass
 

@@ -49,10 +49,8 @@ def row_blocks(X, block_bytes=None):
     :data:`BLOCK_BYTES`), unmapping the pages of each block after it was used when ``X`` is
     memory-mapped; one block otherwise."""
     block_bytes = BLOCK_BYTES if block_bytes is None else block_bytes
-    if not is_memory_mapped(X) or X.ndim < 1 or X.nbytes <= block_bytes:
+    if not is_memory_mapped(X):
         yield X
-        if is_memory_mapped(X):
-            release_mapped_pages(X)
         return
     row_bytes = max(1, X.nbytes // max(1, X.shape[0]))
     step = max(1, block_bytes // row_bytes)

@@ -6,7 +6,12 @@ from sklearn.utils import assert_all_finite
 
 from skae.utils._memmap import row_blocks
 
-__all__ = ["FLOAT32_SAFE_MAX", "check_finite_in_blocks", "check_float32_range", "value_range"]
+__all__ = [
+    "FLOAT32_SAFE_MAX",
+    "check_finite_in_blocks",
+    "check_float32_range",
+    "value_range",
+]
 
 #: Largest magnitude accepted in data: its square still fits in float32 (about 1.8e19).
 #: Networks compute in float32, and squared errors, Gram matrices and variances square the
@@ -14,15 +19,16 @@ __all__ = ["FLOAT32_SAFE_MAX", "check_finite_in_blocks", "check_float32_range", 
 FLOAT32_SAFE_MAX = float(np.sqrt(np.finfo(np.float32).max))
 
 
-def check_float32_range(X, name="X"):
+def check_float32_range(X, name="X", bounds=None):
     """Raise a ValueError naming the value when ``X`` holds a magnitude above
     :data:`FLOAT32_SAFE_MAX`; return ``X`` unchanged.
 
-    ``X`` is a validated (finite) numeric array or sparse matrix.
+    ``X`` is a validated (finite) numeric array or sparse matrix; ``bounds`` is its
+    :func:`value_range` when the caller already has it.
     """
     data = X.data if sp.issparse(X) else X
     if data.size and data.dtype.kind == "f":
-        lo, hi = value_range(data)
+        lo, hi = value_range(data) if bounds is None else bounds
         biggest = max(hi, -lo)
         if biggest > FLOAT32_SAFE_MAX:
             raise ValueError(
