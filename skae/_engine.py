@@ -410,6 +410,15 @@ class StepContext:
         while ``shuffle_generator`` is the same on all of them.
     shuffle_generator : torch.Generator or None
         The generator of the minibatch shuffle; None means ``generator``.
+    manual_gradients : bool
+        True while a training step accepts gradients written by hand: the loss function may
+        then set the ``.grad`` of every trainable parameter itself (backpropagation without
+        autograd's graph), return the loss without a graph and set ``gradients_written``.
+        The engine sets it for the minibatch steps of a one-process fit; it stays False where
+        autograd is needed (data-parallel fits reduce gradients from autograd's hooks;
+        closure-based optimizers; evaluation).
+    gradients_written : bool
+        Set by a loss function that wrote the gradients itself (reset before every step).
     """
 
     generator: torch.Generator | None
@@ -423,6 +432,8 @@ class StepContext:
     validation: "BatchSource | None" = None
     shard: "Shard | None" = None
     shuffle_generator: torch.Generator | None = None
+    manual_gradients: bool = False
+    gradients_written: bool = False
 
     @property
     def step(self):
@@ -442,7 +453,7 @@ class StepContext:
 
     def evaluation(self):
         """A copy of this context for evaluation (``training=False``)."""
-        return replace(self, training=False)
+        return replace(self, training=False, manual_gradients=False)
 
 
 class Hooks:
@@ -558,27 +569,43 @@ def _run_epoch(module, optimizers, loss_fn, source, batch_size, ctx, parallel=No
     module.train()
     shard = ctx.shard
     total = None
-    for batch, n_batch in _iter_batches(source, batch_size, ctx.shuffler, shard):
-        for opt in optimizers:
-            opt.zero_grad(set_to_none=True)
-        rows = batch[0].shape[0]
-        if parallel is None:
-            loss = loss_fn(module, batch, ctx)
-            loss.backward()
-        else:
-            weighted_loss = parallel(batch, ctx, shard.world_size * rows / n_batch)
-            weighted_loss.backward()
-            loss = weighted_loss.detach() * (n_batch / (shard.world_size * rows or 1))
-        for opt in optimizers:
-            opt.step()
-        ctx.history.n_steps += 1
-        # Accumulate on the device: one host sync per epoch, not per step.
-        weighted = loss.detach() * rows
-        total = weighted if total is None else total + weighted
+    ctx.manual_gradients = parallel is None
+    try:
+        for batch, n_batch in _iter_batches(source, batch_size, ctx.shuffler, shard):
+            loss = _step(module, optimizers, loss_fn, batch, n_batch, ctx, parallel)
+            # Accumulate on the device: one host sync per epoch, not per step.
+            weighted = loss.detach() * batch[0].shape[0]
+            total = weighted if total is None else total + weighted
+    finally:
+        ctx.manual_gradients = ctx.gradients_written = False
     total = 0.0 if total is None else float(total)
     if shard is not None:
         total = shard.all_sum([total], ctx.device)[0]
     return total / len(source)
+
+
+def _step(module, optimizers, loss_fn, batch, n_batch, ctx, parallel):
+    """One optimizer step on a minibatch (this process's part of it in a data-parallel fit);
+    returns the loss."""
+    rows = batch[0].shape[0]
+    shard = ctx.shard
+    if parallel is None:
+        ctx.gradients_written = False
+        loss = loss_fn(module, batch, ctx)
+        if not ctx.gradients_written:  # else the loss function replaced every gradient
+            for opt in optimizers:
+                opt.zero_grad(set_to_none=True)
+            loss.backward()
+    else:
+        for opt in optimizers:
+            opt.zero_grad(set_to_none=True)
+        weighted_loss = parallel(batch, ctx, shard.world_size * rows / n_batch)
+        weighted_loss.backward()
+        loss = weighted_loss.detach() * (n_batch / (shard.world_size * rows or 1))
+    for opt in optimizers:
+        opt.step()
+    ctx.history.n_steps += 1
+    return loss
 
 
 def _run_full_batch_epoch(module, optimizer, loss_fn, source, batch_size, ctx, parallel=None):

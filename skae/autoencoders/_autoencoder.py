@@ -145,6 +145,16 @@ class Autoencoder(BaseAutoencoder):
                 bias.copy_(mean)
         return module
 
+    def _backprop_by_hand(self, module, ctx):
+        """Whether this training step can take its gradients from
+        :meth:`MLPAutoencoder.loss_and_gradients_` instead of autograd: the engine accepts
+        them (one process), the module is the stock MLP, and the loss is the reconstruction
+        term alone (no penalty, no overridden loss)."""
+        return (ctx.manual_gradients and ctx.training
+                and type(self)._loss is Autoencoder._loss
+                and type(self)._penalty is Autoencoder._penalty
+                and isinstance(module, MLPAutoencoder) and module.backprop_by_hand_ok())
+
     def _corrupt(self, x, ctx):
         """The training input of a minibatch (the clean ``x``; denoising corrupts it)."""
         return x
@@ -155,6 +165,9 @@ class Autoencoder(BaseAutoencoder):
 
     def _loss(self, module, batch, ctx):
         x = batch[0]
+        if self._backprop_by_hand(module, ctx):
+            ctx.gradients_written = True
+            return module.loss_and_gradients_(self._corrupt(x, ctx), x, self.loss)
         logits, aux = module(self._corrupt(x, ctx) if ctx.training else x)
         loss = reconstruction_loss(self.loss, logits, x, module._out_act, reduction="mean")
         penalty = self._penalty(module, x, aux)

@@ -4,9 +4,31 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from skae.nn._blocks import init_linear_, make_activation
+from skae.nn._blocks import ACTIVATIONS, init_linear_, make_activation
 
 __all__ = ["Center", "MLPAutoencoder"]
+
+# In-place activations for the hand-written training step, and each one's derivative written
+# from its output ``y``: relu' = [y > 0], sigmoid' = y (1 - y), tanh' = 1 - y^2. These are the
+# formulas of autograd's own backward kernels (threshold_backward, sigmoid_backward,
+# tanh_backward), so both paths agree up to float32 rounding.
+_ACT_INPLACE = {
+    "identity": lambda t: t,
+    "relu": torch.relu_,
+    "sigmoid": torch.sigmoid_,
+    "tanh": torch.tanh_,
+}
+
+
+def _times_derivative_(g, y, act):
+    """``g * act'(.)`` in place, with the derivative written from the activation's output."""
+    if act == "relu":
+        return g.mul_(y > 0)
+    if act == "sigmoid":
+        return g.mul_(y * (1 - y))
+    if act == "tanh":
+        return g.mul_(1 - y * y)
+    return g
 
 
 class Center(nn.Module):
@@ -119,6 +141,96 @@ class MLPAutoencoder(nn.Module):
             if i < self.n_layers - 1:
                 h = self._act(h)
         return h
+
+    def backprop_by_hand_ok(self):
+        """Whether :meth:`loss_and_gradients_` computes what ``forward`` and autograd would:
+        the stock layers and activations (an extension may have replaced an activation
+        module, e.g. by a top-k code) and no forward hooks."""
+        acts = ((self._act, self.activation), (self._code_act, self.code_activation),
+                (self._out_act, self.out_activation))
+        if type(self) is not MLPAutoencoder or any(
+                type(module) is not ACTIVATIONS.get(name) for module, name in acts):
+            return False
+        layers = [self, *self.encoder_layers,
+                  *(() if self.tied_weights else self.decoder_layers)]
+        return not any(m._forward_hooks or m._forward_pre_hooks for m in layers)
+
+    def loss_and_gradients_(self, x, target, loss):
+        """The mean reconstruction loss of a minibatch, with every parameter's gradient
+        written to its ``.grad`` by hand: backpropagation without autograd.
+
+        The value and gradients are those of ``reconstruction_loss(loss, logits, target,
+        reduction="mean")`` on ``self(x)`` followed by ``backward()``, up to float32
+        rounding; parameters with ``requires_grad=False`` get no gradient. On small networks
+        autograd's bookkeeping (recording the graph, then walking it) costs as much as the
+        arithmetic; this step runs only the kernels the arithmetic needs.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n_rows, n_features)
+            The network's input (possibly corrupted).
+        target : torch.Tensor of shape (n_rows, n_features)
+            What the output should reconstruct.
+        loss : {"squared", "cross_entropy"}
+            The reconstruction loss; ``"cross_entropy"`` expects the sigmoid output.
+
+        Returns
+        -------
+        loss : torch.Tensor
+            The scalar loss, without an autograd graph.
+        """
+        with torch.no_grad():
+            L = self.n_layers
+            acts = ([self.activation] * (L - 1) + [self.code_activation]
+                    + [self.activation] * (L - 1) + [self.out_activation])
+            # (parameter, transposed) of each layer's weight: a tied decoder layer uses the
+            # transpose of an encoder weight, whose gradient then gets the transposed term.
+            encoder = list(self.encoder_layers)
+            weights = [(layer.weight, False) for layer in encoder]
+            biases = [layer.bias for layer in encoder]
+            if self.tied_weights:
+                weights += [(layer.weight, True) for layer in reversed(encoder)]
+                biases += list(self.decoder_biases)
+            else:
+                weights += [(layer.weight, False) for layer in self.decoder_layers]
+                biases += [layer.bias for layer in self.decoder_layers]
+            W = [w.t() if transposed else w for w, transposed in weights]
+            mean = self.center.mean
+            # Forward, keeping each layer's input; as in encode, the centring is folded into
+            # the first bias: W (x - m) + b = W x + (b - W m).
+            inputs = [x]
+            h = torch.addmm(biases[0] - W[0] @ mean, x, W[0].t())
+            for k in range(1, 2 * L):
+                h = _ACT_INPLACE[acts[k - 1]](h)
+                inputs.append(h)
+                h = torch.addmm(biases[k], h, W[k].t())
+            # dLoss/dlogits of the mean over all entries.
+            n = target.numel()
+            if loss == "cross_entropy":
+                value = F.binary_cross_entropy_with_logits(h, target)
+                g = torch.sigmoid_(h).sub_(target).div_(n)
+            else:
+                y = _ACT_INPLACE[acts[-1]](h)
+                g = torch.sub(y, target)
+                value = g.square().mean()
+                g = _times_derivative_(g.mul_(2.0 / n), y, acts[-1])
+            grads = {}
+            for k in range(2 * L - 1, -1, -1):
+                inp = inputs[k]
+                grad_w = g.t() @ inp
+                grad_b = g.sum(dim=0)
+                if k == 0:
+                    grad_w.addr_(grad_b, mean, alpha=-1)  # d/dW of the -W m in the first bias
+                else:
+                    g = _times_derivative_(g @ W[k], inp, acts[k - 1])
+                weight, transposed = weights[k]
+                for param, grad in ((weight, grad_w.t() if transposed else grad_w),
+                                    (biases[k], grad_b)):
+                    grads[param] = grads[param] + grad if param in grads else grad
+            for param, grad in grads.items():
+                # As with autograd, a frozen parameter gets no gradient.
+                param.grad = grad.contiguous() if param.requires_grad else None
+        return value
 
     def decode(self, h):
         """The reconstruction ``g(h)``, in the data's space."""
