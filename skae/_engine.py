@@ -419,6 +419,9 @@ class StepContext:
         closure-based optimizers; evaluation).
     gradients_written : bool
         Set by a loss function that wrote the gradients itself (reset before every step).
+    epoch_cache : dict
+        Emptied before every epoch: for what a loss function can work out once per epoch
+        instead of at every step (it is shared with the evaluation copy of the context).
     """
 
     generator: torch.Generator | None
@@ -434,6 +437,7 @@ class StepContext:
     shuffle_generator: torch.Generator | None = None
     manual_gradients: bool = False
     gradients_written: bool = False
+    epoch_cache: dict = field(default_factory=dict)
 
     @property
     def step(self):
@@ -811,6 +815,7 @@ def _fit_loop(module, optimizer, loss_fn, source, history, max_iter, batch_size,
     epochs = tqdm(range(max_iter), disable=not verbose, desc=desc, unit="epoch", leave=False)
     for epoch in epochs:
         ctx.epoch = len(history.loss_curve)
+        ctx.epoch_cache = {}
         if schedule == "cosine":
             _set_lr(optimizers, base_lr * 0.5 * (1 + math.cos(math.pi * epoch / max_iter)))
         saved = snapshot(module, optimizers), _marks(history), best_state

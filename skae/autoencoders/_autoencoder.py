@@ -145,15 +145,16 @@ class Autoencoder(BaseAutoencoder):
                 bias.copy_(mean)
         return module
 
-    def _backprop_by_hand(self, module, ctx):
-        """Whether this training step can take its gradients from
-        :meth:`MLPAutoencoder.loss_and_gradients_` instead of autograd: the engine accepts
-        them (one process), the module is the stock MLP, and the loss is the reconstruction
-        term alone (no penalty, no overridden loss)."""
-        return (ctx.manual_gradients and ctx.training
-                and type(self)._loss is Autoencoder._loss
+    def _backprop_plan(self, module):
+        """The layers for :meth:`MLPAutoencoder.loss_and_gradients_` where a training step can
+        take its gradients from it instead of autograd (the stock MLP, and the loss is the
+        reconstruction term alone: no penalty, no overridden loss); None otherwise. Worked
+        out once per epoch; the engine offers hand-written gradients only in one process."""
+        if (type(self)._loss is Autoencoder._loss
                 and type(self)._penalty is Autoencoder._penalty
-                and isinstance(module, MLPAutoencoder) and module.backprop_by_hand_ok())
+                and isinstance(module, MLPAutoencoder)):
+            return module.backprop_plan()
+        return None
 
     def _corrupt(self, x, ctx):
         """The training input of a minibatch (the clean ``x``; denoising corrupts it)."""
@@ -165,9 +166,14 @@ class Autoencoder(BaseAutoencoder):
 
     def _loss(self, module, batch, ctx):
         x = batch[0]
-        if self._backprop_by_hand(module, ctx):
-            ctx.gradients_written = True
-            return module.loss_and_gradients_(self._corrupt(x, ctx), x, self.loss)
+        if ctx.manual_gradients and ctx.training:
+            try:
+                plan = ctx.epoch_cache["backprop_plan"]
+            except KeyError:
+                plan = ctx.epoch_cache["backprop_plan"] = self._backprop_plan(module)
+            if plan is not None:
+                ctx.gradients_written = True
+                return module.loss_and_gradients_(self._corrupt(x, ctx), x, self.loss, plan)
         logits, aux = module(self._corrupt(x, ctx) if ctx.training else x)
         loss = reconstruction_loss(self.loss, logits, x, module._out_act, reduction="mean")
         penalty = self._penalty(module, x, aux)

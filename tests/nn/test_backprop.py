@@ -57,15 +57,16 @@ def test_frozen_parameters_get_no_gradient():
 
 
 def _fit(est, X, by_hand, monkeypatch):
+    # calls: per epoch, whether the steps took the hand-written gradients
     calls = []
-    original = _Autoencoder._backprop_by_hand
+    original = _Autoencoder._backprop_plan
 
-    def spy(self, module, ctx):
-        used = by_hand and original(self, module, ctx)
-        calls.append(used)
-        return used
+    def spy(self, module):
+        plan = original(self, module) if by_hand else None
+        calls.append(plan is not None)
+        return plan
 
-    monkeypatch.setattr(_Autoencoder, "_backprop_by_hand", spy)
+    monkeypatch.setattr(_Autoencoder, "_backprop_plan", spy)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.fit(X)
@@ -82,9 +83,9 @@ def _fit(est, X, by_hand, monkeypatch):
 def test_fit_by_hand_matches_autograd_fit(make, digits, monkeypatch):
     X = digits[0][:600]
     by_hand, calls = _fit(make(), X, True, monkeypatch)
-    assert calls and all(calls)  # every training step took the hand-written gradients
+    assert len(calls) == 3 and all(calls)  # every epoch's steps took the hand-written path
     autograd, calls = _fit(make(), X, False, monkeypatch)
-    assert calls and not any(calls)
+    assert len(calls) == 3 and not any(calls)
     for a, b in zip(by_hand.module_.parameters(), autograd.module_.parameters()):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(by_hand.loss_curve_, autograd.loss_curve_, rtol=1e-5)
@@ -99,9 +100,11 @@ def test_penalised_loss_keeps_autograd(digits, monkeypatch):
 
 def test_replaced_activation_or_hook_keeps_autograd():
     module = MLPAutoencoder(6, (4,), 2)
-    assert module.backprop_by_hand_ok()
+    assert module.backprop_plan() is not None
     module._code_act = torch.nn.Sequential(module._code_act)  # e.g. an extension's top-k code
-    assert not module.backprop_by_hand_ok()
+    assert module.backprop_plan() is None
+    with pytest.raises(ValueError, match="not the stock"):
+        module.loss_and_gradients_(torch.zeros(2, 6), torch.zeros(2, 6), "squared")
     module = MLPAutoencoder(6, (4,), 2)
     module.encoder_layers[1].register_forward_hook(lambda *args: None)
-    assert not module.backprop_by_hand_ok()
+    assert module.backprop_plan() is None
