@@ -199,3 +199,41 @@ def test_flushing_changes_results_by_less_than_the_smallest_normal_float(regress
         nets.append(net)
     for a, b in zip(nets[0].parameters(), nets[1].parameters(), strict=True):
         torch.testing.assert_close(a, b, rtol=1e-6, atol=float(torch.finfo(torch.float32).tiny))
+
+
+@pytest.mark.parametrize("alpha", [0.0, 1e-3])
+def test_adam_shortcut_equals_optimizer_step(alpha):
+    import copy
+
+    from skae._engine import _optimizer_step, make_adam
+
+    torch.manual_seed(0)
+    a = torch.nn.Sequential(torch.nn.Linear(5, 3), torch.nn.ReLU(), torch.nn.Linear(3, 5))
+    b = copy.deepcopy(a)
+    opt_a, opt_b = make_adam(a, 1e-2, alpha), make_adam(b, 1e-2, alpha)
+    x = torch.randn(20, 5)
+    for i in range(6):
+        shortcut = lambda: _optimizer_step(opt_b)  # noqa: E731
+        for module, opt, step in ((a, opt_a, opt_a.step), (b, opt_b, shortcut)):
+            for group in opt.param_groups:
+                group["lr"] = 1e-2 * 0.9 ** i  # a schedule changes the step size
+            opt.zero_grad()
+            ((module(x) - x) ** 2).mean().backward()
+            step()
+    for p, q in zip(a.parameters(), b.parameters()):
+        assert torch.equal(p, q)
+        assert torch.equal(opt_a.state[p]["exp_avg_sq"], opt_b.state[q]["exp_avg_sq"])
+        assert opt_b.state[q]["step"] == 6
+
+
+def test_adam_shortcut_falls_back_to_step_with_hooks():
+    from skae._engine import _optimizer_step, make_adam
+
+    module = torch.nn.Linear(3, 2)
+    opt = make_adam(module, 1e-2)
+    seen = []
+    opt.register_step_post_hook(lambda *args: seen.append(1))
+    for _ in range(3):
+        module(torch.ones(4, 3)).sum().backward()
+        _optimizer_step(opt)
+    assert seen == [1, 1, 1]
