@@ -501,15 +501,30 @@ def as_optimizers(optimizer):
 
 
 def snapshot(module, optimizers):
-    """Copies of the module's and the optimizers' states, for :func:`restore`."""
-    return _clone(module.state_dict()), [_clone(o.state_dict()) for o in optimizers]
+    """Copies of the module's and the optimizers' states, for :func:`restore` into the same
+    module and optimizers.
+
+    Taken before every epoch, so it copies the tensors directly: going through
+    ``state_dict()`` cost about as much as an epoch of a small network.
+    """
+    tensors = [(t, t.detach().clone()) for t in (*module.parameters(), *module.buffers())]
+    states = [({p: _clone(s) for p, s in opt.state.items()},
+               [{k: v for k, v in g.items() if k != "params"} for g in opt.param_groups])
+              for opt in optimizers]
+    return tensors, states
 
 
 def restore(module, optimizers, saved):
-    """Put back what :func:`snapshot` saved."""
-    module.load_state_dict(saved[0])
-    for opt, state in zip(optimizers, saved[1]):
-        opt.load_state_dict(state)
+    """Put back what :func:`snapshot` saved (the saved copies become the live state)."""
+    tensors, states = saved
+    with torch.no_grad():
+        for tensor, copy in tensors:
+            tensor.copy_(copy)
+    for opt, (state, groups) in zip(optimizers, states):
+        opt.state.clear()
+        opt.state.update(state)
+        for group, saved_group in zip(opt.param_groups, groups):
+            group.update(saved_group)
 
 
 class _ShardLoss(nn.Module):
