@@ -336,12 +336,14 @@ SELECTION_GRID = {
     "one network (n_networks=1)": dict(n_networks=1),
     "n_networks=3": dict(n_networks=3),
     "n_networks=8": dict(n_networks=8),
+    "n_networks=10": dict(n_networks=10),
     "constant lr 1e-3, batch 200, patience 10 (engine defaults)": dict(
         learning_rate="constant", learning_rate_init=1e-3, batch_size="auto",
         n_iter_no_change=10),
     "lr 1e-3": dict(learning_rate_init=1e-3),
     "batch 32": dict(batch_size=32),
     "batch 128": dict(batch_size=128),
+    "(64,), code 32": dict(hidden_layer_sizes=(64,), n_components=32),
     "(128,), code 64": dict(hidden_layer_sizes=(128,), n_components=64),
     "(256, 256), code 128": dict(hidden_layer_sizes=(256, 256)),
     "hide_fraction 0.1": dict(hide_fraction=0.1),
@@ -349,6 +351,7 @@ SELECTION_GRID = {
     "alpha 1e-4": dict(alpha=1e-4),
     "alpha 1e-3": dict(alpha=1e-3),
     "max_iter 100": dict(max_iter=100),
+    "max_iter 400": dict(max_iter=400),
     "early_stopping": dict(early_stopping=True),
     # n_components="auto" with sample_posterior=True: the error of one draw.
     "sample_posterior, latent 8": dict(sample_posterior=True, n_components=8),
