@@ -37,6 +37,8 @@ Usage (``SKAE_DATA`` names your data home, which must hold ``mnist/``)::
         --grid unlabelled_weight=1,3,10 propagation_interval=1,2,5
     SKAE_DATA=/path/to/data python benchmarks/bench_semisupervised.py --n-train 20000 \
         --draws 2 --labels 100 1000 all --peers mlp spreading
+    SKAE_DATA=/path/to/data python benchmarks/bench_semisupervised.py --labels 3000 \
+        --draws 1 --peers self_svc --no-classifier
 """
 
 import argparse
@@ -106,6 +108,9 @@ def parse_args():
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--learning-rate", type=float, default=1e-3)
     p.add_argument("--peers", nargs="*", default=list(PEERS), choices=PEERS)
+    p.add_argument("--no-classifier", action="store_true",
+                   help="fit the peers only (e.g. a slow peer whose draws the classifier "
+                        "already has figures for; the draws are the same for the same --seed)")
     p.add_argument("--select", action="store_true",
                    help="print the validation table that chooses the classifier's settings")
     p.add_argument("--grid", nargs="+", default=["reconstruction_weight=0,1",
@@ -223,8 +228,10 @@ def run_draw(args, n, seed, data, codes):
     X_tr, y_tr, X_te, y_te = data
     C_tr, C_te = codes
     y_semi = draw_labels(y_tr, n, seed)
-    name = f"StackedAutoencoderClassifier {tuple(args.hidden)}, {describe(args, n)}"
-    out = {name: fit_score(classifier(args, seed), X_tr, y_semi, X_te, y_te, False)}
+    out = {}
+    if not args.no_classifier:
+        name = f"StackedAutoencoderClassifier {tuple(args.hidden)}, {describe(args, n)}"
+        out[name] = fit_score(classifier(args, seed), X_tr, y_semi, X_te, y_te, False)
     for key, (label, features, model) in peers(args, seed).items():
         on_codes = features == "codes"
         if key == "self_svc" and n == "all":
