@@ -39,6 +39,9 @@ Usage (``SKAE_DATA`` names your data home, which must hold ``mnist/``)::
         --draws 2 --labels 100 1000 all --peers mlp spreading
     SKAE_DATA=/path/to/data python benchmarks/bench_semisupervised.py --labels 3000 \
         --draws 1 --peers self_svc --no-classifier
+    # all 60,000 labels, Hinton & Salakhutdinov's network (settings chosen with --select)
+    SKAE_DATA=/path/to/data python benchmarks/bench_semisupervised.py --labels all \
+        --hidden 500 500 2000 --epochs 100 --dropout 0.5 --input-dropout 0.2 --seed 0
 """
 
 import argparse
