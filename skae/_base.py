@@ -16,6 +16,7 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
+from skae._contract import TrainingData
 from skae._engine import column_sums
 from skae._estimator import (
     ENGINE_PARAMETER_CONSTRAINTS,
@@ -116,7 +117,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEs
         self : object
             The fitted estimator.
         """
-        return self._fit(X, incremental=False)
+        return self._train(X, incremental=False)
 
     @fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
@@ -135,17 +136,13 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEs
         self : object
             The fitted estimator.
         """
-        return self._fit(X, incremental=True)
+        return self._train(X, incremental=True)
 
-    def _fit(self, X, incremental):
-        warm = self._is_warm(incremental)
-        with self._fit_transaction(warm):
-            self._check_params()
-            X = self._validate_fit_data(X, reset=not warm)
-            # Before training: callbacks get a fitted copy that can name its features.
-            self._n_features_out = self.n_components
-            self._engine_fit((X,), warm=warm, incremental=incremental)
-        return self
+    def _training_data(self, X, y=None, *, warm, incremental):
+        X = self._validate_fit_data(X, reset=not warm)
+        # Before training: callbacks get a fitted copy that can name its features.
+        self._n_features_out = self.n_components
+        return TrainingData({"x": X})
 
     def _validate_predict_data(self, X):
         check_is_fitted(self)

@@ -1,10 +1,11 @@
 """The scikit-learn side of the training engine, shared by every torch-backed estimator.
 
-:class:`TorchEstimatorMixin` turns the engine's parameters (``learning_rate_init``,
-``batch_size``, ``max_iter``, early stopping, ``random_state``, ``device``...) into one call of
-:func:`skae._engine.fit_loop`, run as a transaction: a fit that raises leaves the estimator as
-it was. An estimator only says which module to build (``_build_module``) and what to minimise
-(``_loss``); the other hooks are optional (see the class docstring).
+:class:`TorchEstimatorMixin` turns what an estimator declares (a
+:class:`~skae._contract.TrainingConfig` built from its parameters, and its
+:class:`~skae._contract.TrainingData`) into one call of :func:`skae._engine.fit_loop`, run as a
+transaction: a fit that raises leaves the estimator as it was. An estimator says which module
+to build (``_build_module``), what to minimise (``_loss``) and what its training data are
+(``_training_data``); the other hooks are optional (see the class docstring).
 """
 
 import io
@@ -19,6 +20,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from torch import nn
 
+from skae._contract import TrainingConfig
 from skae._engine import (
     SCHEDULES,
     BatchSource,
@@ -170,19 +172,27 @@ class _EstimatorHooks(Hooks):
 class TorchEstimatorMixin(CallbackSupportMixin):
     """Training, reproducibility, devices, callbacks and pickling for estimators on the engine.
 
-    Subclasses implement:
+    The contract (the "Extending skae" page of the documentation lists it whole). A subclass
+    implements:
 
+    - ``_training_data(self, X, y, *, warm, incremental, **fit_params)`` ->
+      :class:`~skae._contract.TrainingData`: validate the input (``reset=not warm``) and
+      return the named arrays the engine serves; set fitted attributes that describe the
+      input (``n_features_in_``...) here;
     - ``_build_module(self, train, ctx)`` -> ``nn.Module`` for the training data ``train`` (a
       :class:`skae._engine.BatchSource`); ``ctx`` is the fit's
       :class:`skae._engine.StepContext`. Anything the training hooks need in later calls
       (warm starts) goes in ``ctx.state``; fitted attributes other than the module go in
       ``ctx.fitted`` and are set on the estimator when the fit succeeds;
-    - ``_loss(self, module, batch, ctx)`` -> scalar tensor, the quantity minimised, with
-      ``ctx.training`` False for validation (no corruption, no dropout); noise is drawn from
-      ``ctx.generator``, so it is reproducible from ``random_state`` without global seeding.
+    - ``_loss(self, module, batch, ctx)`` -> scalar tensor, the quantity minimised on a named
+      minibatch, with ``ctx.training`` False for validation (no corruption, no dropout);
+      noise is drawn from ``ctx.generator``, so it is reproducible from ``random_state``
+      without global seeding.
 
     and may override:
 
+    - ``_training_config(self)`` -> :class:`~skae._contract.TrainingConfig`: by default built
+      from the parameters of the same names; fields without a parameter keep their defaults;
     - ``_check_params(self)``: checks of parameter combinations, run once per fit before the
       data are read (single values are checked by ``_parameter_constraints``);
     - ``_on_epoch_begin(self, module, ctx)`` / ``_on_epoch_end(self, module, ctx, logs)``:
@@ -194,27 +204,32 @@ class TorchEstimatorMixin(CallbackSupportMixin):
       :func:`skae._engine.make_adam`); ``_make_optimizer(self, module)``: the optimizer(s);
     - ``_validation_split(self, source, rng)`` -> ``(train, validation)`` sources.
 
-    A fit runs as a transaction (:meth:`_fit_transaction`): if it raises, the estimator's
-    attributes, weights and optimizer state are those it had before the call.
+    ``fit`` and ``partial_fit`` call the template :meth:`_train`, which runs as a transaction
+    (:meth:`_fit_transaction`): if it raises, the estimator's attributes, weights and
+    optimizer state are those it had before the call.
     """
 
-    def _batch_size(self, n_samples):
-        if self.batch_size == "auto":
-            return max(1, min(200, n_samples))
-        # A batch larger than the data is simply the whole data (full-batch training).
-        return max(1, min(self.batch_size, n_samples))
+    def _training_config(self):
+        """The :class:`~skae._contract.TrainingConfig` of this estimator's parameters."""
+        return TrainingConfig.from_params(self.get_params(deep=False))
+
+    def _training_data(self, X, y=None, *, warm, incremental, **fit_params):
+        """The validated :class:`~skae._contract.TrainingData` of a fit call."""
+        raise NotImplementedError(f"{type(self).__name__} must implement _training_data.")
+
+    def _train(self, X, y=None, *, incremental=False, **fit_params):
+        """The one fit template: check the parameters, validate the data (the
+        ``_training_data`` hook) and train, all-or-nothing. Returns ``self``."""
+        warm = self._is_warm(incremental)
+        with self._fit_transaction(warm):
+            self._check_params()
+            data = self._training_data(X, y, warm=warm, incremental=incremental, **fit_params)
+            self._engine_fit(data, warm=warm, incremental=incremental)
+        return self
 
     def _n_validation(self, n, what="samples"):
-        """How many of ``n`` samples (or ratings...) early stopping holds out; an error when
-        the training or the validation part would be empty."""
-        n_val = int(round(self.validation_fraction * n))
-        if n_val < 1 or n - n_val < 1:
-            raise ValueError(
-                f"early_stopping with validation_fraction={self.validation_fraction} leaves "
-                f"no training or no validation {what} out of {n}; use more {what}, another "
-                "validation_fraction, or early_stopping=False."
-            )
-        return n_val
+        """How many of ``n`` samples (or ratings...) early stopping holds out."""
+        return self._training_config().n_validation(n, what)
 
     def _validation_split(self, source, rng):
         n = len(source)
@@ -233,7 +248,8 @@ class TorchEstimatorMixin(CallbackSupportMixin):
     def _make_optimizer(self, module):
         """The optimizer of ``module`` (or a list of them): Adam with ``alpha`` as weight
         decay. Return a ``torch.optim.LBFGS`` to make every epoch one full-batch step."""
-        return make_adam(module, self.learning_rate_init, self.alpha,
+        config = self._training_config()
+        return make_adam(module, config.learning_rate_init, config.alpha,
                          self._param_groups(module))
 
     def _on_epoch_begin(self, module, ctx):
@@ -258,7 +274,7 @@ class TorchEstimatorMixin(CallbackSupportMixin):
 
     def _is_warm(self, incremental):
         """Whether this fit continues the current model; call once per fit."""
-        warm = hasattr(self, "module_") and (incremental or self.warm_start)
+        warm = hasattr(self, "module_") and (incremental or self._training_config().warm_start)
         built = getattr(self, "_built_structure", None)
         if warm and built is not None:
             changed = [f"{name}={built.get(name)!r} -> {value!r}"
@@ -310,56 +326,58 @@ class TorchEstimatorMixin(CallbackSupportMixin):
         optimizer (L-BFGS) has no weight decay: its penalty is in the loss, which reads
         ``alpha`` at every step.
         """
-        built = history.state.get("_alpha", self.alpha)
-        if built == self.alpha or isinstance(as_optimizers(optimizer)[0], torch.optim.LBFGS):
+        alpha = self._training_config().alpha
+        built = history.state.get("_alpha", alpha)
+        if built == alpha or isinstance(as_optimizers(optimizer)[0], torch.optim.LBFGS):
             return optimizer
         rebuilt = self._make_optimizer(module)
         for old, new in zip(as_optimizers(optimizer), as_optimizers(rebuilt), strict=True):
             for param, param_state in old.state.items():
                 new.state[param] = param_state
-        history.state["_alpha"] = self.alpha
+        history.state["_alpha"] = alpha
         return rebuilt
 
-    def _engine_fit(self, arrays, *, warm, incremental=False, X=None, y=None):
-        """Train on the aligned ``arrays`` (already validated); start afresh unless ``warm``.
-
-        Call inside :meth:`_fit_transaction`. ``X`` and ``y`` are what the callbacks are told
-        the training data are (default: the first array).
-        """
-        rng = self._random_state if warm else check_random_state(self.random_state)
+    def _engine_fit(self, data, *, warm, incremental=False):
+        """Train on ``data`` (a validated :class:`~skae._contract.TrainingData`); start afresh
+        unless ``warm``. Call inside :meth:`_fit_transaction` (:meth:`_train` does)."""
+        config = self._training_config()
+        rng = self._random_state if warm else check_random_state(config.random_state)
         shard = current_shard()
-        device = self.device_ if warm else resolve_device(self.device)
+        device = self.device_ if warm else resolve_device(config.device)
         if shard is not None:
             device = data_parallel_device(device)
         seed = int(rng.randint(np.iinfo(np.int32).max))
-        source = BatchSource(arrays, device)
-        max_iter = 1 if incremental else self.max_iter
+        source = BatchSource(data.arrays, device)
+        max_iter = 1 if incremental else config.max_iter
         callback_ctx = self._init_callback_context(max_subtasks=max_iter)
-        callback_ctx.call_on_fit_task_begin(estimator=self, X=arrays[0] if X is None else X,
-                                            y=y)
+        first = next(iter(data.arrays.values()))
+        callback_ctx.call_on_fit_task_begin(estimator=self, X=first if data.X is None else data.X,
+                                            y=data.y)
         with forked_rng(device, seed):
             generator = torch.Generator().manual_seed(seed)
             train, validation = source, None
-            if self.early_stopping and not incremental:
+            if config.early_stopping and not incremental:
                 train, validation = self._validation_split(source, np.random.default_rng(seed))
+            setup = {}
+            if shard is not None:
+                # Every process shuffles alike (the same seed) and draws its own noise for its
+                # own rows; the module is built from the shared generator, so it starts the
+                # same everywhere (and DDP broadcasts rank 0's weights besides).
+                setup = {"shard": shard, "shuffle_generator": generator}
+            history = self._history if warm else History()
+            ctx = StepContext(generator, device, history, **setup)
             if warm:
-                module, history = self.module_, self._history
+                module = self.module_
                 optimizer = self._optimizer_for_alpha(module, self._optimizer, history)
-                ctx = StepContext(generator, device, history)
             else:
-                history = History()
-                ctx = StepContext(generator, device, history)
                 # Built from the training part only: data-dependent start values (input means,
                 # output biases) must not see the held-out validation data.
                 module = self._build_module(train, ctx).to(device)
                 optimizer = self._make_optimizer(module)
-                history.state["_alpha"] = self.alpha
+                history.state["_alpha"] = config.alpha
             if shard is not None:
-                # Every process shuffles alike (the same seed) and draws its own noise for its
-                # own rows; the module was built from the shared generator, so it starts the
-                # same everywhere (and DDP broadcasts rank 0's weights besides).
-                ctx.shard, ctx.shuffle_generator = shard, generator
-                ctx.generator = torch.Generator().manual_seed(seed + 1 + shard.rank)
+                ctx = ctx.with_setup(
+                    generator=torch.Generator().manual_seed(seed + 1 + shard.rank))
             if validation is not None and history.validation_loss_curve is None:
                 history.validation_loss_curve = []
 
@@ -371,18 +389,18 @@ class TorchEstimatorMixin(CallbackSupportMixin):
                 module, optimizer, self._loss, train,
                 history=history,
                 max_iter=max_iter,
-                batch_size=self._batch_size(len(train)),
+                batch_size=config.batch_rows(len(train)),
                 ctx=ctx,
                 hooks=_EstimatorHooks(self, callback_ctx, fitted_attributes),
                 validation=validation,
-                tol=self.tol,
-                n_iter_no_change=self.n_iter_no_change,
+                tol=config.tol,
+                n_iter_no_change=config.n_iter_no_change,
                 # partial_fit carries an adaptive step size over; everything else starts
                 # from learning_rate_init (as scikit-learn's MLP does).
-                learning_rate=(None if incremental and self.learning_rate == "adaptive"
-                               else self.learning_rate_init),
-                schedule=self.learning_rate,
-                verbose=self.verbose,
+                learning_rate=(None if incremental and config.learning_rate == "adaptive"
+                               else config.learning_rate_init),
+                schedule=config.learning_rate,
+                verbose=config.verbose,
                 desc=type(self).__name__,
             )
         # Commit: only a fit that got here changes the estimator.
@@ -394,8 +412,8 @@ class TorchEstimatorMixin(CallbackSupportMixin):
         callback_ctx.call_on_fit_task_end(estimator=self, reconstruction_attributes={})
         if outcome == "max_iter" and not incremental:
             warnings.warn(
-                f"{type(self).__name__}: maximum iterations ({self.max_iter}) reached and the "
-                "optimization hasn't converged yet.",
+                f"{type(self).__name__}: maximum iterations ({config.max_iter}) reached and "
+                "the optimization hasn't converged yet.",
                 ConvergenceWarning,
                 stacklevel=external_stacklevel(),
             )

@@ -153,7 +153,7 @@ def test_unknown_schedule_is_rejected(regression):
 
 # -- subnormal floats are flushed during training only -----------------------------------------
 def test_training_flushes_subnormals_and_restores_the_callers_setting(regression):
-    from skae._engine import _flush_denormal_enabled
+    from skae._engine._loop import _flush_denormal_enabled
 
     seen = []
 
@@ -184,7 +184,7 @@ def _raise(module, batch, ctx):
 def test_flushing_changes_results_by_less_than_the_smallest_normal_float(regression, monkeypatch):
     import contextlib
 
-    import skae._engine as engine
+    import skae._engine._loop as engine
 
     # Targets of 1e-20: squared errors near 1e-40 are subnormal in float32.
     X, y = (a.clone() for a in regression.arrays)
@@ -205,7 +205,7 @@ def test_flushing_changes_results_by_less_than_the_smallest_normal_float(regress
 def test_adam_shortcut_equals_optimizer_step(alpha):
     import copy
 
-    from skae._engine import _optimizer_step, make_adam
+    from skae._engine._optim import _optimizer_step, make_adam
 
     torch.manual_seed(0)
     a = torch.nn.Sequential(torch.nn.Linear(5, 3), torch.nn.ReLU(), torch.nn.Linear(3, 5))
@@ -227,7 +227,7 @@ def test_adam_shortcut_equals_optimizer_step(alpha):
 
 
 def test_adam_shortcut_falls_back_to_step_with_hooks():
-    from skae._engine import _optimizer_step, make_adam
+    from skae._engine._optim import _optimizer_step, make_adam
 
     module = torch.nn.Linear(3, 2)
     opt = make_adam(module, 1e-2)

@@ -54,7 +54,7 @@ def test_each_window_of_a_streamed_epoch_is_read_as_one_block():
 
     window = 10 * engine.STREAM_WINDOW_BATCHES
     n = 10 * window
-    perm = engine._window_permutation(n, 10, torch.Generator().manual_seed(0)).numpy()
+    perm = engine._data._window_permutation(n, 10, torch.Generator().manual_seed(0)).numpy()
     assert sorted(perm.tolist()) == list(range(n))  # a permutation
     for start in range(0, n, window):  # each run of `window` positions is one whole window
         block = perm[start:start + window]
@@ -75,7 +75,7 @@ def test_variants_that_read_the_training_data_accept_a_memmap(memmap, make):
 
 def test_float64_input_above_the_stream_limit_is_never_copied_whole(monkeypatch):
     X = _data(n=100_000, d=50).astype(np.float64)  # 40 MB; its float32 copy would be 20 MB
-    monkeypatch.setattr(engine, "STREAM_ABOVE_BYTES", 2**20)
+    monkeypatch.setattr(engine._data, "STREAM_ABOVE_BYTES", 2**20)
     ae = Autoencoder(n_components=4, batch_size=200, max_iter=1, random_state=0)
     tracemalloc.start()
     try:
@@ -119,7 +119,7 @@ def test_recommend_memory_stays_within_its_bound(monkeypatch, sparse):
 _RSS_CHILD = """
 import sys
 import numpy as np
-import skae._engine
+import skae._engine._data
 import skae._estimator
 import skae.utils._memmap
 from skae import Autoencoder
@@ -127,7 +127,7 @@ from skae import Autoencoder
 # Blocks of the checks, of transform, and reads between unmappings: well below the file's size.
 skae.utils._memmap.BLOCK_BYTES = 16 * 2**20
 skae._estimator.PREDICT_BLOCK_BYTES = 8 * 2**20
-skae._engine._RELEASE_EVERY_BYTES = 8 * 2**20
+skae._engine._data._RELEASE_EVERY_BYTES = 8 * 2**20
 
 def hwm():
     for line in open("/proc/self/status"):

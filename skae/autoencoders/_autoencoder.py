@@ -165,7 +165,7 @@ class Autoencoder(BaseAutoencoder):
         return None
 
     def _loss(self, module, batch, ctx):
-        x = batch[0]
+        x = batch.x
         if ctx.manual_gradients and ctx.training:
             try:
                 plan = ctx.epoch_cache["backprop_plan"]

@@ -203,6 +203,29 @@ class StackedAutoencoder(Autoencoder):
                 X = est.transform(X)
         return estimators
 
+    def pretrained_module(self, train, ctx):
+        """A new network of this stack for the training data ``train``, pre-trained greedily
+        when ``pretrain="greedy"``, without fitting this estimator.
+
+        The public way for another estimator to reuse the stack as its hidden layers (as
+        :class:`~skae.StackedAutoencoderClassifier` does): it is the network :meth:`fit` would
+        start fine-tuning from. The one-layer autoencoders of the greedy phase are recorded in
+        ``ctx.fitted["estimators_"]``.
+
+        Parameters
+        ----------
+        train : skae.base.BatchSource
+            The training rows; its first array (or the one named ``"x"``) is the input.
+        ctx : skae.base.StepContext
+            The fit's context; its ``generator`` seeds the levels' fits.
+
+        Returns
+        -------
+        module : skae.nn.MLPAutoencoder
+            The network, on the CPU.
+        """
+        return self._build_module(train, ctx)
+
     def _build_module(self, train, ctx):
         module = super()._build_module(train, ctx)
         estimators = []

@@ -223,7 +223,7 @@ class VariationalAutoencoder(BaseAutoencoder):
     def _loss(self, module, batch, ctx):
         # The ELBO is an expectation over q(z|x): validation samples z too (from the same
         # generator), so the validation loss is the same quantity as the training loss.
-        x = batch[0]
+        x = batch.x
         out, aux = module(x, ctx.generator)
         loss = negative_elbo(module.log_likelihood(x, out), aux["mu"], aux["logvar"], self.beta)
         return loss.mean()

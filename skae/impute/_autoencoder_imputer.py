@@ -9,6 +9,7 @@ import torch
 from scipy.special import log_ndtr
 from sklearn.utils.validation import FLOAT_DTYPES, check_is_fitted
 
+from skae._contract import TrainingData
 from skae._docs import DOCS, fill_doc
 from skae._engine import BatchSource
 from skae._estimator import (
@@ -325,19 +326,18 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
         self : object
             The fitted estimator.
         """
-        warm = self._is_warm(False)
-        with self._fit_transaction(warm):
-            self._check_params()
-            X = self._validate_input(X, reset=not warm)
-            missing = _get_mask(X, self.missing_values)
-            if not warm:
-                self._set_statistics(X, missing)
-                self._fit_indicator(missing)
-            Z, observed = self._standardize(X, missing)
-            # (input, observed, target mask): during training every observed entry is a
-            # target; the validation split (early stopping) makes held-out entries the targets.
-            self._engine_fit((Z, observed, observed), warm=warm, X=X)
-        return self
+        return self._train(X)
+
+    def _training_data(self, X, y=None, *, warm, incremental):
+        X = self._validate_input(X, reset=not warm)
+        missing = _get_mask(X, self.missing_values)
+        if not warm:
+            self._set_statistics(X, missing)
+            self._fit_indicator(missing)
+        Z, observed = self._standardize(X, missing)
+        # During training every observed entry is a target; the validation split (early
+        # stopping) makes held-out entries the targets.
+        return TrainingData({"x": Z, "observed": observed, "target": observed}, X=X)
 
     def _build_module(self, train, ctx):
         n_features = train.arrays[0].shape[1]
@@ -387,7 +387,7 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
                            generator=ctx.generator).to(ctx.device)
 
     def _loss(self, module, batch, ctx):
-        x, observed, target = batch
+        x, observed, target = batch.x, batch.observed, batch.target
         if not ctx.training:
             # Validation: the squared error of the imputed held-out entries (see Notes).
             if self.sample_posterior:
@@ -409,20 +409,15 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
         """Hold out ``validation_fraction`` of the observed entries (not of the rows)."""
         x, observed = (a.cpu().numpy() for a in source.arrays[:2])
         flat = np.flatnonzero(observed)
-        n_val = int(round(self.validation_fraction * flat.size))
-        if n_val < 1 or flat.size - n_val < 1:
-            raise ValueError(
-                f"early_stopping with validation_fraction={self.validation_fraction} leaves no "
-                f"training or no validation entry out of {flat.size} observed entries; use "
-                "more data, another validation_fraction, or early_stopping=False."
-            )
+        n_val = self._n_validation(flat.size, "observed entries")
         held = np.zeros(observed.size, dtype=np.float32)
         held[rng.choice(flat, size=n_val, replace=False)] = 1.0
         held = held.reshape(observed.shape)
         kept = observed - held
-        train = BatchSource((x * kept, kept, kept), source.device)
+        train = BatchSource({"x": x * kept, "observed": kept, "target": kept}, source.device)
         rows = np.flatnonzero(held.any(axis=1))
-        validation = BatchSource((x[rows], kept[rows], held[rows]), source.device)
+        validation = BatchSource({"x": x[rows], "observed": kept[rows], "target": held[rows]},
+                                 source.device)
         return train, validation
 
     # -- transform -------------------------------------------------------------------------

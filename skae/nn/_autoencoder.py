@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from skae.nn._blocks import ACTIVATIONS, init_linear_, make_activation
+from skae.nn._blocks import ACTIVATIONS, init_linear_, inverted_dropout, make_activation
 
 __all__ = ["Center", "MLPAutoencoder"]
 
@@ -120,15 +120,22 @@ class MLPAutoencoder(nn.Module):
         layer = self.decoder_layers[i]
         return layer.weight, layer.bias
 
-    def encode(self, x):
-        """The code ``h = f(W x + b)`` of each row of ``x`` (after centring)."""
+    def encode(self, x, *, input_dropout=0.0, dropout=0.0, generator=None):
+        """The code ``h = f(W x + b)`` of each row of ``x`` (after centring).
+
+        ``input_dropout`` and ``dropout`` apply inverted dropout to the input and to the output
+        of every layer (the code included), with masks drawn from ``generator``: the
+        training-time encoder of a network fine-tuned with dropout (Srivastava et al., JMLR
+        2014). Both 0 (the default) is the deterministic encoder.
+        """
+        x = inverted_dropout(x, input_dropout, generator)
         # W (x - m) + b computed as W x + (b - W m): a matrix-vector product per step instead
         # of a pass over the whole batch.
         first = self.encoder_layers[0]
         h = F.linear(x, first.weight, first.bias - first.weight @ self.center.mean)
         for layer in self.encoder_layers[1:]:
-            h = layer(self._act(h))
-        return self._code_act(h)
+            h = layer(inverted_dropout(self._act(h), dropout, generator))
+        return inverted_dropout(self._code_act(h), dropout, generator)
 
     def decode_logits(self, h):
         """The decoder's output before its output activation."""

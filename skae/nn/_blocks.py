@@ -8,7 +8,7 @@ import math
 import torch
 from torch import nn
 
-__all__ = ["ACTIVATIONS", "make_activation", "init_linear_", "make_mlp"]
+__all__ = ["ACTIVATIONS", "init_linear_", "inverted_dropout", "make_activation", "make_mlp"]
 
 # Option strings map to module factories, as scikit-learn's ``ACTIVATIONS`` registry does.
 ACTIVATIONS = {
@@ -64,3 +64,17 @@ def make_mlp(sizes, activation="relu", out_activation=None, generator=None):
         if act != "identity":
             layers.append(make_activation(act))
     return nn.Sequential(*layers)
+
+
+def inverted_dropout(x, rate, generator):
+    """Zero each entry with probability ``rate`` and scale the others by ``1 / (1 - rate)``.
+
+    This is the "drop-out" corruption of CDAE (Wu et al., WSDM 2016, eq. 3) and the input
+    dropout of Mult-DAE/VAE (Liang et al., WWW 2018, sec. 2.3): the expected input is unchanged.
+    The mask is drawn from ``generator`` (a CPU generator) and moved to ``x``'s device, so the
+    noise is reproducible without global seeding and identical across devices.
+    """
+    if rate <= 0:
+        return x
+    keep = torch.rand(x.shape, generator=generator, dtype=x.dtype).to(x.device) >= rate
+    return x * keep / (1.0 - rate)

@@ -37,9 +37,10 @@ class EncoderClassifier(nn.Module):
         n_code = autoencoder.encoder_layers[-1].out_features
         self.head = init_linear_(nn.Linear(n_code, int(n_outputs)), "identity", generator)
 
-    def encode(self, x):
-        """The last hidden layer of each row of ``x``."""
-        return self.autoencoder.encode(x)
+    def encode(self, x, **dropout):
+        """The last hidden layer of each row of ``x`` (``dropout``: the keyword arguments of
+        :meth:`MLPAutoencoder.encode`, for training with dropout)."""
+        return self.autoencoder.encode(x, **dropout)
 
     def reconstruct_logits(self, h):
         """The decoder's output for the code ``h``, before its output activation."""

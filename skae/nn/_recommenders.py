@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from skae.nn._blocks import init_linear_, make_activation
+from skae.nn._blocks import init_linear_, inverted_dropout, make_activation
 from skae.nn._variational import reparameterize
 
 __all__ = [
@@ -18,20 +18,6 @@ __all__ = [
     "inverted_dropout",
     "multinomial_log_likelihood",
 ]
-
-
-def inverted_dropout(x, rate, generator):
-    """Zero each entry with probability ``rate`` and scale the others by ``1 / (1 - rate)``.
-
-    This is the "drop-out" corruption of CDAE (Wu et al., WSDM 2016, eq. 3) and the input
-    dropout of Mult-DAE/VAE (Liang et al., WWW 2018, sec. 2.3): the expected input is unchanged.
-    The mask is drawn from ``generator`` (a CPU generator) and moved to ``x``'s device, so the
-    noise is reproducible without global seeding and identical across devices.
-    """
-    if rate <= 0:
-        return x
-    keep = torch.rand(x.shape, generator=generator, dtype=x.dtype).to(x.device) >= rate
-    return x * keep / (1.0 - rate)
 
 
 def multinomial_log_likelihood(logits, x):

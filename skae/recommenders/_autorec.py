@@ -1,5 +1,7 @@
 """``AutoRecRegressor``: rating prediction with an autoencoder (Sedhain et al., WWW 2015)."""
 
+import sys
+from dataclasses import replace
 from numbers import Integral
 
 import numpy as np
@@ -7,6 +9,7 @@ import torch
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
+from skae._contract import TrainingData
 from skae._docs import fill_doc
 from skae._engine import BatchSource, make_lbfgs
 from skae._estimator import (
@@ -235,28 +238,28 @@ class AutoRecRegressor(RegressorMixin, TorchEstimatorMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
-        warm = self._is_warm(False)
-        with self._fit_transaction(warm):
-            users, items, y = check_pairs(self, X, y, reset=not warm)
-            if warm:
-                u, i = self._encode_for_warm_start(users, items)
-            else:
-                self.user_encoder_, self.item_encoder_ = IdEncoder("user"), IdEncoder("item")
-                u = self.user_encoder_.fit_transform(users)
-                i = self.item_encoder_.fit_transform(items)
-            n_users, n_items = len(self.user_encoder_), len(self.item_encoder_)
-            if self.kind == "item":
-                rows, cols, shape = i, u, (n_items, n_users)
-            else:
-                rows, cols, shape = u, i, (n_users, n_items)
-            self.rating_matrix_ = pairs_to_csr(rows, cols, shape, y)
-            observed = pairs_to_csr(rows, cols, shape)
-            self._set_baselines(u, i, y, n_users, n_items)
-            # (input, target, mask): the same matrix is input and target, except for the
-            # held-out ratings of early stopping (see _validation_split).
-            self._engine_fit((self.rating_matrix_, self.rating_matrix_, observed), warm=warm,
-                             X=X, y=y)
-        return self
+        return self._train(X, y)
+
+    def _training_data(self, X, y, *, warm, incremental):
+        users, items, y = check_pairs(self, X, y, reset=not warm)
+        if warm:
+            u, i = self._encode_for_warm_start(users, items)
+        else:
+            self.user_encoder_, self.item_encoder_ = IdEncoder("user"), IdEncoder("item")
+            u = self.user_encoder_.fit_transform(users)
+            i = self.item_encoder_.fit_transform(items)
+        n_users, n_items = len(self.user_encoder_), len(self.item_encoder_)
+        if self.kind == "item":
+            rows, cols, shape = i, u, (n_items, n_users)
+        else:
+            rows, cols, shape = u, i, (n_users, n_items)
+        self.rating_matrix_ = pairs_to_csr(rows, cols, shape, y)
+        observed = pairs_to_csr(rows, cols, shape)
+        self._set_baselines(u, i, y, n_users, n_items)
+        # The same matrix is input and target, except for the held-out ratings of early
+        # stopping (see _validation_split).
+        return TrainingData({"x": self.rating_matrix_, "target": self.rating_matrix_,
+                             "mask": observed}, X=X, y=y)
 
     def _encode_for_warm_start(self, users, items):
         u, i = self.user_encoder_.transform(users), self.item_encoder_.transform(items)
@@ -295,11 +298,12 @@ class AutoRecRegressor(RegressorMixin, TorchEstimatorMixin, BaseEstimator):
                 bias.copy_(torch.as_tensor(means, dtype=torch.float32))
         return module
 
-    def _batch_size(self, n_samples):
-        if self.solver == "lbfgs" and self.batch_size == "auto":
+    def _training_config(self):
+        config = super()._training_config()
+        if self.solver == "lbfgs" and config.batch_size == "auto":
             # One batch: the line search then sees exactly the mean over all observed ratings.
-            return n_samples
-        return super()._batch_size(n_samples)
+            config = replace(config, batch_size=sys.maxsize)
+        return config
 
     def _make_optimizer(self, module):
         if self.solver == "adam":
@@ -309,7 +313,7 @@ class AutoRecRegressor(RegressorMixin, TorchEstimatorMixin, BaseEstimator):
         return make_lbfgs(module)
 
     def _loss(self, module, batch, ctx):
-        x, target, mask = batch
+        x, target, mask = batch.x, batch.target, batch.mask
         logits, _ = module(x)
         loss = masked_squared_error(module._out_act(logits), target, mask)
         if ctx.training and self.solver == "lbfgs" and self.alpha > 0:
@@ -335,12 +339,12 @@ class AutoRecRegressor(RegressorMixin, TorchEstimatorMixin, BaseEstimator):
                                 vals[keep] if values else None)
 
         train_r = part(~held)
-        train = BatchSource((train_r, train_r, part(~held, False)), source.device)
+        train = BatchSource({"x": train_r, "target": train_r, "mask": part(~held, False)},
+                            source.device)
         # Only rows with a held-out rating are validated; their input is the training part.
         val_rows = np.unique(rows[held])
-        validation = BatchSource(
-            (train_r[val_rows], part(held)[val_rows], part(held, False)[val_rows]), source.device
-        )
+        validation = BatchSource({"x": train_r[val_rows], "target": part(held)[val_rows],
+                                  "mask": part(held, False)[val_rows]}, source.device)
         return train, validation
 
     # -- predict ---------------------------------------------------------------------------

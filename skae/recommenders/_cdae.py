@@ -117,7 +117,7 @@ class CDAE(BaseNeuralTopNRecommender):
                 f"{X.shape[0]} rows."
             )
         # The row index identifies the training user whose vector V_u enters the hidden layer.
-        return X, np.arange(X.shape[0], dtype=np.int64)
+        return {"x": X, "users": np.arange(X.shape[0], dtype=np.int64)}
 
     def _build_module(self, train, ctx):
         n_items = train.arrays[0].shape[1]
@@ -134,7 +134,7 @@ class CDAE(BaseNeuralTopNRecommender):
         return module
 
     def _loss(self, module, batch, ctx):
-        x, users = batch
+        x, users = batch.x, batch.users
         y = (x > 0).to(x.dtype)
         if ctx.training:
             logits, _ = module(inverted_dropout(y, self.corruption, ctx.generator), users)

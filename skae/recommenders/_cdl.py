@@ -1,5 +1,6 @@
 """CDL: collaborative deep learning for top-N recommendation (Wang, Wang & Yeung, KDD 2015)."""
 
+from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
@@ -7,6 +8,7 @@ import scipy.sparse as sp
 import torch
 from sklearn.utils.validation import check_is_fitted
 
+from skae._contract import TrainingData
 from skae._docs import DOCS, fill_doc
 from skae._engine import make_adam
 from skae._estimator import (
@@ -187,10 +189,6 @@ class CDL(BaseNeuralTopNRecommender):
         "lambda_w": [Interval(Real, 0, None, closed="left")],
     }
 
-    # Read by the engine; CDL has no held-out split (see _ENGINE above).
-    early_stopping = False
-    validation_fraction = 0.1
-
     def __init__(
         self,
         n_components=50,
@@ -242,20 +240,21 @@ class CDL(BaseNeuralTopNRecommender):
         self : object
             The fitted estimator.
         """
-        warm = self._is_warm(False)
-        with self._fit_transaction(warm):
-            self._check_params()
-            X = self._validate_interactions(X, reset=not warm)
-            content = self._fit_content(X, item_features, warm)
-            interactions = sp.csr_matrix((sp.csr_matrix(X) > 0).astype(np.float32).T)
-            if warm and interactions.shape != self.module_.item_factors.shape[:1] + (
-                    self.module_.user_factors.shape[0],):
-                raise ValueError("warm_start=True needs the same users and items as the "
-                                 "previous fit; use warm_start=False for new data.")
-            self._n_features_out = self.n_components
-            items = np.arange(X.shape[1], dtype=np.int64)
-            self._engine_fit((content, interactions, items), warm=warm, X=X)
-        return self
+        return self._train(X, item_features=item_features)
+
+    def _training_data(self, X, y=None, *, warm, incremental, item_features=None):
+        X = self._validate_interactions(X, reset=not warm)
+        content = self._fit_content(X, item_features, warm)
+        interactions = sp.csr_matrix((sp.csr_matrix(X) > 0).astype(np.float32).T)
+        if warm and interactions.shape != self.module_.item_factors.shape[:1] + (
+                self.module_.user_factors.shape[0],):
+            raise ValueError("warm_start=True needs the same users and items as the "
+                             "previous fit; use warm_start=False for new data.")
+        self._n_features_out = self.n_components
+        # One row per item: its content, its column of interactions and its index.
+        items = np.arange(X.shape[1], dtype=np.int64)
+        return TrainingData({"content": content, "interactions": interactions,
+                             "items": items}, X=X)
 
     def _catalogue_ids(self, n_items):
         names = getattr(self, "feature_names_in_", None)
@@ -297,10 +296,9 @@ class CDL(BaseNeuralTopNRecommender):
             module.item_factors.normal_(0.0, 0.1, generator=ctx.generator)
         return module
 
-    @property
-    def alpha(self):
-        """The engine's name for the weight penalty, which CDL calls ``lambda_w``."""
-        return self.lambda_w
+    def _training_config(self):
+        # CDL's weight penalty is lambda_w (Wang et al., KDD 2015); no early stopping.
+        return replace(super()._training_config(), alpha=self.lambda_w)
 
     def _make_optimizer(self, module):
         # lambda_w / 2 ||W||^2 next to a sum over items is lambda_w / n_items next to the mean.
@@ -352,7 +350,7 @@ class CDL(BaseNeuralTopNRecommender):
                           base_gram=self.b * (V_in.T @ V_in))
 
     def _loss(self, module, batch, ctx):
-        content, _, items = batch
+        content, items = batch.content, batch.items
         noisy = masking_noise(content, self.corruption, ctx.generator) if ctx.training \
             else content
         recon, code = module(noisy)
@@ -360,9 +358,6 @@ class CDL(BaseNeuralTopNRecommender):
         # Out-of-matrix items have no factor of their own to pull their code toward.
         tie = (code - module.item_factors[items]).square().sum(dim=1) * module.in_matrix[items]
         return (0.5 * self.lambda_n * reconstruction + 0.5 * self.lambda_v * tie).mean()
-
-    def _training_arrays(self, X, warm):  # pragma: no cover - fit passes its own arrays
-        raise NotImplementedError
 
     # -- predict ---------------------------------------------------------------------------
     def _item_matrix(self, item_features):

@@ -167,7 +167,7 @@ class MultDAE(_BaseMult):
         return self._build(MultDAEModule, train, ctx)
 
     def _loss(self, module, batch, ctx):
-        x = batch[0]
+        x = batch.x
         logits, _ = module(self._input(x, ctx))
         return -multinomial_log_likelihood(logits, x).mean()
 
@@ -275,7 +275,7 @@ class MultVAE(_BaseMult):
         if self.early_stopping:
             n_samples -= int(round(self.validation_fraction * n_samples))
         n_samples = max(n_samples, 1)
-        per_epoch = math.ceil(n_samples / self._batch_size(n_samples))
+        per_epoch = math.ceil(n_samples / self._training_config().batch_rows(n_samples))
         return max(1, int(0.8 * self.max_iter * per_epoch))
 
     def _build_module(self, train, ctx):
@@ -298,7 +298,7 @@ class MultVAE(_BaseMult):
         return ctx.step >= ctx.state["anneal_steps"]
 
     def _loss(self, module, batch, ctx):
-        x = batch[0]
+        x = batch.x
         logits, aux = module(self._input(x, ctx),
                              generator=ctx.generator if ctx.training else None)
         nll = -multinomial_log_likelihood(logits, x).mean()

@@ -16,6 +16,7 @@ from sklearn.base import (
 )
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from skae._contract import TrainingData
 from skae._estimator import (
     TorchEstimatorMixin,
     attributes_restored_on_error,
@@ -179,20 +180,19 @@ class BaseNeuralTopNRecommender(TorchEstimatorMixin, BaseTopNRecommender):
 
     Subclasses implement the engine hooks ``_build_module`` and ``_loss``, ``_encode(module, x)``
     and ``_item_scores(module, x)`` (tensor in, tensor out), and may override
-    ``_training_arrays(X, warm)`` (the aligned arrays the engine iterates over).
+    ``_training_arrays(X, warm)`` (the named arrays the engine serves; by default ``{"x": X}``).
     """
 
     def _training_arrays(self, X, warm):
-        return (X,)
+        return {"x": X}
 
     def _fit(self, X):
-        warm = self._is_warm(False)
-        with self._fit_transaction(warm):
-            self._check_params()
-            X = self._validate_interactions(X, reset=not warm)
-            self._n_features_out = self.n_components
-            self._engine_fit(self._training_arrays(X, warm), warm=warm, X=X)
-        return self
+        return self._train(X)
+
+    def _training_data(self, X, y=None, *, warm, incremental):
+        X = self._validate_interactions(X, reset=not warm)
+        self._n_features_out = self.n_components
+        return TrainingData(self._training_arrays(X, warm), X=X)
 
     def _transform(self, X):
         return self._predict_batches(X, self._encode, self.n_components)

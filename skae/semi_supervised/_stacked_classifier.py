@@ -18,6 +18,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from skae._base import BaseAutoencoder
+from skae._contract import TrainingData
 from skae._docs import fill_doc
 from skae._engine import BatchSource, iter_batches
 from skae._estimator import (
@@ -27,7 +28,7 @@ from skae._estimator import (
     store_init_params,
 )
 from skae.autoencoders._stacked import StackedAutoencoder, _as_numpy
-from skae.nn import ACTIVATIONS, LOSSES, inverted_dropout, reconstruction_loss
+from skae.nn import ACTIVATIONS, LOSSES, reconstruction_loss
 from skae.nn._classifier import EncoderClassifier, classification_loss
 from skae.semi_supervised._propagation import propagate_labels
 from skae.utils._sklearn_compat import Interval, StrOptions, fit_context, validate_data
@@ -101,13 +102,13 @@ def _paired(X, y_code):
     semi-supervised training draws both in every step (e.g. the ladder network, Rasmus et al.,
     NeurIPS 2015). The labelled rows are cycled, so each is used equally often (within one)
     in an epoch; the engine reshuffles the pairs every epoch. When every row is labelled the
-    row is its own partner and only ``(X, y)`` are served.
+    row is its own partner and only ``x`` and ``y`` are served.
     """
     labelled = np.flatnonzero(y_code >= 0)
     if len(labelled) == len(y_code):
-        return X, y_code
+        return {"x": X, "y": y_code}
     partner = labelled[np.arange(len(y_code)) % len(labelled)]
-    return X, y_code, X[partner], y_code[partner]
+    return {"x": X, "y": y_code, "x_labelled": X[partner], "y_labelled": y_code[partner]}
 
 
 def _balanced_weights(labels, confidence, n_classes):
@@ -429,16 +430,15 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
         self : object
             The fitted estimator.
         """
-        warm = self._is_warm(False)
-        with self._fit_transaction(warm):
-            self._check_params()
-            X, y = validate_data(self, X, y, accept_sparse="csr",
-                                 dtype=[np.float32, np.float64], reset=not warm)
-            self._check_unit_interval(X)
-            y_code = self._encode_labels(y, warm)
-            self._engine_fit(self._served(_as_float32(X), y_code), warm=warm, X=X, y=y)
-            self._n_features_out = self._hidden_sizes()[-1]
-        return self
+        return self._train(X, y)
+
+    def _training_data(self, X, y, *, warm, incremental):
+        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float32, np.float64],
+                             reset=not warm)
+        self._check_unit_interval(X)
+        y_code = self._encode_labels(y, warm)
+        self._n_features_out = self._hidden_sizes()[-1]
+        return TrainingData(self._served(_as_float32(X), y_code), X=X, y=y)
 
     def _check_unit_interval(self, X):
         if self.reconstruction_loss != "cross_entropy":
@@ -504,19 +504,13 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
 
     def _validation_split(self, source, rng):
         """Hold out ``validation_fraction`` of the labelled rows; keep all the others."""
-        X, y_code = _as_numpy(source.arrays[0]), source.arrays[1].cpu().numpy()
+        X, y_code = _as_numpy(source.array("x")), source.array("y").cpu().numpy()
         labelled = np.flatnonzero(y_code >= 0)
-        n_val = int(round(self.validation_fraction * len(labelled)))
-        if n_val < 1 or len(labelled) - n_val < 1:
-            raise ValueError(
-                f"early_stopping with validation_fraction={self.validation_fraction} leaves no "
-                f"training or no validation row out of {len(labelled)} labelled rows; label "
-                "more rows, use another validation_fraction, or early_stopping=False."
-            )
+        n_val = self._n_validation(len(labelled), "labelled rows")
         val = np.sort(rng.choice(labelled, size=n_val, replace=False))
         keep = np.setdiff1d(np.arange(len(y_code)), val)
         train = BatchSource(self._served(X[keep], y_code[keep]), source.device)
-        return train, BatchSource((X[val], y_code[val]), source.device)
+        return train, BatchSource({"x": X[val], "y": y_code[val]}, source.device)
 
     def _propagates(self):
         return self.unlabelled_loss == "label_propagation" and self.unlabelled_weight > 0
@@ -529,9 +523,9 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
         (:meth:`_on_epoch_begin`); the weights start as NaN, "not propagated yet".
         """
         arrays = _paired(X, y_code)
-        if len(arrays) == 4 and self._propagates():
-            arrays += (np.zeros(len(y_code), dtype=np.int64),
-                       np.full(len(y_code), np.nan, dtype=np.float32))
+        if "x_labelled" in arrays and self._propagates():
+            arrays["propagated"] = np.zeros(len(y_code), dtype=np.int64)
+            arrays["propagation_weight"] = np.full(len(y_code), np.nan, dtype=np.float32)
         return arrays
 
     # -- what the engine calls -------------------------------------------------------------
@@ -539,10 +533,10 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
         # Label propagation (Iscen et al., CVPR 2019) alternates with training: the graph is
         # rebuilt on the features the network has learnt so far, so better features give
         # better propagated labels, which train better features.
-        arrays = ctx.train.arrays
-        if len(arrays) != 6:
+        train = ctx.train
+        if not train.has("propagated"):
             return
-        labels, weights = arrays[4], arrays[5]
+        labels, weights = train.array("propagated"), train.array("propagation_weight")
         first = bool(torch.isnan(weights[0]))
         if not first and ctx.epoch % self.propagation_interval:
             return
@@ -551,9 +545,9 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
         with torch.no_grad():
             features = np.concatenate([
                 module.encode(xb).cpu().numpy() for (xb,) in
-                iter_batches(BatchSource((arrays[0],), ctx.device), 4096)])
+                iter_batches(BatchSource((train.array("x"),), ctx.device), 4096)])
         module.train(was_training)
-        y_code = arrays[1].cpu().numpy()
+        y_code = train.array("y").cpu().numpy()
         n_classes = len(self.classes_)
         found, confidence = propagate_labels(features, y_code, n_classes,
                                              self.propagation_neighbors)
@@ -564,25 +558,20 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
         # The stacked autoencoder builds the hidden layers from every training row (the
         # labelled rows held out for early stopping excepted) and pre-trains them greedily;
         # it records its one-layer autoencoders in ctx.fitted["estimators_"].
-        autoencoder = self._stacked_autoencoder()._build_module(train, ctx)
+        autoencoder = self._stacked_autoencoder().pretrained_module(train, ctx)
         n_outputs = 1 if len(self.classes_) == 2 else len(self.classes_)
         return EncoderClassifier(autoencoder, n_outputs, generator=ctx.generator)
 
     def _encode(self, module, x, ctx):
         """The last hidden layer of ``x``; with dropout while training (``ctx.training``).
 
-        The same computation as ``module.encode``, with inverted dropout on the input and on
-        the output of every hidden layer, its masks drawn from the fit's generator.
+        Inverted dropout on the input and on the output of every hidden layer, its masks drawn
+        from the fit's generator.
         """
-        if not ctx.training or (self.dropout == 0 and self.input_dropout == 0):
+        if not ctx.training:
             return module.encode(x)
-        autoencoder, gen = module.autoencoder, ctx.generator
-        x = inverted_dropout(x, self.input_dropout, gen)
-        first = autoencoder.encoder_layers[0]
-        h = F.linear(x, first.weight, first.bias - first.weight @ autoencoder.center.mean)
-        for layer in autoencoder.encoder_layers[1:]:
-            h = layer(inverted_dropout(autoencoder._act(h), self.dropout, gen))
-        return inverted_dropout(autoencoder._code_act(h), self.dropout, gen)
+        return module.encode(x, input_dropout=self.input_dropout, dropout=self.dropout,
+                             generator=ctx.generator)
 
     def _unlabelled_weight(self, ctx):
         """``unlabelled_weight``, ramped up over the first ``unlabelled_rampup`` epochs."""
@@ -591,15 +580,19 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
         return self.unlabelled_weight * min(1.0, (ctx.epoch + 1) / self.unlabelled_rampup)
 
     def _loss(self, module, batch, ctx):
-        # (x, y) when every row is labelled, else (x, y, x_lab, y_lab[, labels, weights]).
-        x, (x_lab, y_lab) = batch[0], batch[-2:] if len(batch) == 2 else batch[2:4]
+        # x and y when every row is labelled (and in validation); else also a labelled
+        # partner of each row (see _paired) and, with label propagation, each row's
+        # propagated label and its weight.
+        partnered = "x_labelled" in batch._fields
+        x = batch.x
+        x_lab, y_lab = (batch.x_labelled, batch.y_labelled) if partnered else (x, batch.y)
         weight = self.reconstruction_weight
-        # Every row labelled (len(batch) == 2): nothing for the unlabelled term.
-        u_weight = self._unlabelled_weight(ctx) if len(batch) >= 4 else 0.0
+        # Every row labelled: nothing for the unlabelled term.
+        u_weight = self._unlabelled_weight(ctx) if partnered else 0.0
         if not ctx.training or (weight == 0 and u_weight == 0):
             # Validation monitors the supervised objective alone.
             return classification_loss(module.head(self._encode(module, x_lab, ctx)), y_lab)
-        if len(batch) == 2:  # every row labelled: one pass serves both terms
+        if not partnered:  # every row labelled: one pass serves both terms
             code = self._encode(module, x, ctx)
             scores = module.head(code)
         else:
@@ -612,7 +605,8 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
             if self.unlabelled_loss == "consistency":
                 with torch.no_grad():
                     target = module.head(self._encode(module, x, ctx))
-            propagated = batch[4:6] if len(batch) == 6 else (None, None)
+            propagated = ((batch.propagated, batch.propagation_weight)
+                          if "propagated" in batch._fields else (None, None))
             loss = loss + u_weight * unlabelled_loss(self.unlabelled_loss, module.head(code),
                                                      target, *propagated)
         if weight:

@@ -6,7 +6,7 @@ import torch
 from sklearn.model_selection import train_test_split
 
 from skae import Autoencoder, DenoisingAutoencoder
-from skae._engine import StepContext
+from skae._engine import StepContext, batch_type
 from skae.nn import masking_noise
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -39,12 +39,12 @@ def test_loss_compares_corrupted_reconstruction_with_clean_input(digits):
                                random_state=0).fit(X)
     x = torch.tensor(X[:50], dtype=torch.float32)
     ctx = StepContext(torch.Generator().manual_seed(7), torch.device("cpu"), dae._history)
-    got = dae._loss(dae.module_, (x,), ctx)
+    got = dae._loss(dae.module_, batch_type(("x",))(x), ctx)
     corrupted = masking_noise(x, 0.5, torch.Generator().manual_seed(7))
     expected = (dae.module_.decode(dae.module_.encode(corrupted)) - x).square().mean()
     torch.testing.assert_close(got, expected)
     # validation (training=False) sees the clean input: the same number score() reports
-    clean = dae._loss(dae.module_, (x,), ctx.evaluation())
+    clean = dae._loss(dae.module_, batch_type(("x",))(x), ctx.evaluation())
     assert clean.item() == pytest.approx(-dae.score(X[:50]), rel=1e-5)
 
 

@@ -11,7 +11,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.estimator_checks import check_estimator
 
 from skae import VariationalAutoencoder
-from skae._engine import StepContext
+from skae._engine import StepContext, batch_type
 from skae.nn import (
     bernoulli_log_likelihood,
     gaussian_kl,
@@ -107,7 +107,7 @@ def test_kl_term_is_in_the_loss_nonzero_and_moves(digits):
         with torch.no_grad(), torch.random.fork_rng():
             torch.manual_seed(0)  # the same draw of z for both betas, inside a fork
             ctx = StepContext(None, torch.device("cpu"), vae._history, training=False)
-            return vae._loss(vae.module_, (x,), ctx).item()
+            return vae._loss(vae.module_, batch_type(("x",))(x), ctx).item()
 
     kl_start = mean_kl()
     assert loss(2.0) - loss(1.0) == pytest.approx(kl_start, rel=1e-4)

@@ -15,7 +15,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 
 from skae import AutoencoderImputer
-from skae._engine import StepContext
+from skae._engine import StepContext, batch_type
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -123,8 +123,8 @@ def test_loss_counts_observed_entries_only():
     observed = (torch.rand(4, 6) > 0.3).float()
     changed = x + 100.0 * (1 - observed)  # different values where nothing was observed
     for training in (True, False):
-        a = imputer._loss(module, (x * observed, observed, observed), _ctx(1, training))
-        b = imputer._loss(module, (changed, observed, observed), _ctx(1, training))
+        a = imputer._loss(module, _batch(x * observed, observed, observed), _ctx(1, training))
+        b = imputer._loss(module, _batch(changed, observed, observed), _ctx(1, training))
         assert torch.allclose(a, b)
 
 
@@ -156,7 +156,7 @@ def test_early_stopping_holds_out_observed_entries(small):
     _, X_missing, _ = small
     imputer = AutoencoderImputer(early_stopping=True, **FAST).fit(X_missing)
     assert len(imputer.validation_loss_curve_) == imputer.n_iter_
-    with pytest.raises(ValueError, match="no training or no validation entry"):
+    with pytest.raises(ValueError, match="no training or no validation observed entries"):
         AutoencoderImputer(early_stopping=True, validation_fraction=0.01,
                            **FAST).fit(X_missing[:3])
 
@@ -339,7 +339,12 @@ def test_miwae_bound_with_one_draw_is_the_elbo_of_observed_entries():
 def _source(n, d):
     from skae._engine import BatchSource
 
-    return BatchSource((np.zeros((n, d), np.float32),) * 3, "cpu")
+    zeros = np.zeros((n, d), np.float32)
+    return BatchSource({"x": zeros, "observed": zeros, "target": zeros}, "cpu")
+
+
+def _batch(x, observed, target):
+    return batch_type(("x", "observed", "target"))(x, observed, target)
 
 
 def _ctx(seed, training=True):

@@ -304,7 +304,7 @@ def test_early_stopping_holds_out_ratings_not_rows(ratings):
     observed = R.copy()
     observed.data[:] = 1.0
     train, validation = model._validation_split(
-        BatchSource((R, R, observed), "cpu"), np.random.default_rng(0)
+        BatchSource({"x": R, "target": R, "mask": observed}, "cpu"), np.random.default_rng(0)
     )
     n_val = validation.arrays[2].nnz
     assert n_val == round(0.1 * len(y))

@@ -156,7 +156,7 @@ def test_bad_data_and_settings_are_clear_errors(semi):
         StackedAutoencoderClassifier(reconstruction_loss="cross_entropy").fit(X * 16, y_semi)
     few = np.full_like(y, -1)
     few[:3] = [0, 1, 2]
-    with pytest.raises(ValueError, match="out of 3 labelled rows"):
+    with pytest.raises(ValueError, match="no validation labelled rows out of 3"):
         StackedAutoencoderClassifier(early_stopping=True, validation_fraction=0.1,
                                      **SMALL).fit(X, few)
     with pytest.raises(ValueError, match="reconstruction_weight"):
@@ -185,12 +185,13 @@ def test_early_stopping_validates_on_labelled_rows_only(semi):
 def test_paired_rows_cycle_the_labelled_rows():
     X = np.arange(10, dtype=np.float32)[:, None]
     y = np.array([-1, 0, -1, -1, 1, -1, -1, -1, -1, -1])
-    Xa, ya, Xl, yl = _paired(X, y)
-    assert Xa is X and ya is y
-    np.testing.assert_array_equal(Xl[:, 0], [1, 4] * 5)
-    np.testing.assert_array_equal(yl, [0, 1] * 5)
-    # Every row labelled: each row is its own partner and only (X, y) are served.
-    assert len(_paired(X, np.arange(10) % 2)) == 2
+    served = _paired(X, y)
+    assert list(served) == ["x", "y", "x_labelled", "y_labelled"]
+    assert served["x"] is X and served["y"] is y
+    np.testing.assert_array_equal(served["x_labelled"][:, 0], [1, 4] * 5)
+    np.testing.assert_array_equal(served["y_labelled"], [0, 1] * 5)
+    # Every row labelled: each row is its own partner and only x and y are served.
+    assert list(_paired(X, np.arange(10) % 2)) == ["x", "y"]
 
 
 def test_reproducible_and_leaves_global_random_state_alone(semi):
