@@ -8,7 +8,17 @@ A new autoencoder variant subclasses :class:`~skae.Autoencoder` (or
 """
 
 from skae._base import BaseAutoencoder
-from skae._engine import BatchSource, History, Hooks, StepContext, column_sums, iter_batches
+from skae._contract import TrainingConfig, TrainingData
+from skae._engine import (
+    BatchSource,
+    FitSetup,
+    History,
+    Hooks,
+    StepContext,
+    batch_type,
+    column_sums,
+    iter_batches,
+)
 from skae._estimator import (
     ENGINE_PARAMETER_CONSTRAINTS,
     TorchEstimatorMixin,
@@ -25,12 +35,16 @@ __all__ = [
     "BaseNeuralTopNRecommender",
     "BaseTopNRecommender",
     "BatchSource",
+    "FitSetup",
     "History",
     "Hooks",
     "Interval",
     "StepContext",
     "StrOptions",
     "TorchEstimatorMixin",
+    "TrainingConfig",
+    "TrainingData",
+    "batch_type",
     "check_hidden_layer_sizes",
     "column_sums",
     "iter_batches",
