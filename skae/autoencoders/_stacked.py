@@ -204,10 +204,9 @@ class StackedAutoencoder(Autoencoder):
         return estimators
 
     def pretrained_module(self, train, ctx):
-        """A new network of this stack for the training data ``train``, pre-trained greedily
-        when ``pretrain="greedy"``, without fitting this estimator.
+        """A new network of this stack for ``train``, greedily pre-trained, not fitted.
 
-        The public way for another estimator to reuse the stack as its hidden layers (as
+        Pre-trained when ``pretrain="greedy"``; this estimator is left unfitted. The public way for another estimator to reuse the stack as its hidden layers (as
         :class:`~skae.StackedAutoencoderClassifier` does): it is the network :meth:`fit` would
         start fine-tuning from. The one-layer autoencoders of the greedy phase are recorded in
         ``ctx.fitted["estimators_"]``.
