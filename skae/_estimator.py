@@ -37,6 +37,7 @@ from skae._engine import (
 from skae.utils._distributed import current_shard, data_parallel_device
 from skae.utils._sklearn_compat import CallbackSupportMixin, Interval, StrOptions
 from skae.utils._stack import external_stacklevel
+from skae.utils._torch_compat import safe_globals
 
 __all__ = [
     "ENGINE_PARAMETER_CONSTRAINTS",
@@ -458,7 +459,7 @@ class TorchEstimatorMixin(CallbackSupportMixin):
         optimizers = {}
         if payload is not None:
             on_cpu = not torch.cuda.is_available()
-            with torch.serialization.safe_globals(safe_module_classes()):
+            with safe_globals(safe_module_classes()):
                 objs = torch.load(io.BytesIO(payload), map_location="cpu" if on_cpu else None,
                                   weights_only=True)
             optimizers = {k: objs.pop(k)[_OPTIMIZER_STATE] for k, v in list(objs.items())
