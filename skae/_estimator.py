@@ -303,21 +303,34 @@ class TorchEstimatorMixin(CallbackSupportMixin):
             raise
 
     def _optimizer_for_alpha(self, module, optimizer, history):
-        """The optimizer of a warm start, with the weight decay of the current ``alpha``.
+        """The optimizer of a warm start, with the weight decay of the current ``alpha``, over
+        the module's current trainable parameters.
 
         ``alpha`` is not structural: a warm start or ``partial_fit`` after ``set_params(alpha=...)``
         applies it, as it applies ``learning_rate_init``. The optimizer is rebuilt with the new
         decay and keeps each parameter's state (Adam's moments and step count). A closure-based
         optimizer (L-BFGS) has no weight decay: its penalty is in the loss, which reads
         ``alpha`` at every step.
+
+        It is rebuilt too where the module's trainable parameters are no longer those it
+        updates: a layer reparametrised since the last fit (``weight_norm`` replaces a weight
+        by two new parameters) would otherwise never train. Parameters still there keep their
+        state; an L-BFGS history, which belongs to the old parameter vector, is dropped.
         """
         built = history.state.get("_alpha", self.alpha)
-        if built == self.alpha or isinstance(as_optimizers(optimizer)[0], torch.optim.LBFGS):
+        optimizers = as_optimizers(optimizer)
+        same = ({p for opt in optimizers for g in opt.param_groups for p in g["params"]}
+                == {p for p in module.parameters() if p.requires_grad})
+        if same and (built == self.alpha or isinstance(optimizers[0], torch.optim.LBFGS)):
             return optimizer
         rebuilt = self._make_optimizer(module)
-        for old, new in zip(as_optimizers(optimizer), as_optimizers(rebuilt), strict=True):
+        for old, new in zip(optimizers, as_optimizers(rebuilt), strict=True):
+            if isinstance(new, torch.optim.LBFGS) and not same:
+                continue
+            kept = {p for g in new.param_groups for p in g["params"]}
             for param, param_state in old.state.items():
-                new.state[param] = param_state
+                if param in kept:
+                    new.state[param] = param_state
         history.state["_alpha"] = self.alpha
         return rebuilt
 
