@@ -35,7 +35,14 @@ from skae._engine import (
     snapshot,
 )
 from skae.utils._distributed import current_shard, data_parallel_device
-from skae.utils._sklearn_compat import CallbackSupportMixin, Interval, StrOptions
+from skae.utils._sklearn_compat import (
+    CallbackSupportMixin,
+    Interval,
+    StrOptions,
+    callback_bookkeeping_keys,
+    has_callbacks,
+    init_callback_context,
+)
 from skae.utils._stack import external_stacklevel
 from skae.utils._torch_compat import safe_globals
 
@@ -108,7 +115,7 @@ def attributes_restored_on_error(estimator, saved=None):
     except BaseException:
         # scikit-learn's callback bookkeeping of this call stays for its teardown.
         live = {k: v for k, v in estimator.__dict__.items()
-                if k in ("_callback_fit_ctx", "_skl_callbacks_to_teardown")}
+                if k in callback_bookkeeping_keys()}
         estimator.__dict__.clear()
         estimator.__dict__.update(saved, **live)
         raise
@@ -146,7 +153,7 @@ class _EstimatorHooks(Hooks):
 
     def __init__(self, estimator, callback_ctx, fitted_attributes):
         self.estimator = estimator
-        self.callback_ctx = callback_ctx if getattr(estimator, "_skl_callbacks", None) else None
+        self.callback_ctx = callback_ctx if has_callbacks(estimator) else None
         self.fitted_attributes = fitted_attributes
         self.epoch_ctx = None
 
@@ -348,7 +355,7 @@ class TorchEstimatorMixin(CallbackSupportMixin):
         seed = int(rng.randint(np.iinfo(np.int32).max))
         source = BatchSource(arrays, device)
         max_iter = 1 if incremental else self.max_iter
-        callback_ctx = self._init_callback_context(max_subtasks=max_iter)
+        callback_ctx = init_callback_context(self, max_subtasks=max_iter)
         callback_ctx.call_on_fit_task_begin(estimator=self, X=arrays[0] if X is None else X,
                                             y=y)
         with forked_rng(device, seed):
