@@ -37,8 +37,16 @@ from skae._engine import (
     snapshot,
 )
 from skae.utils._distributed import current_shard, data_parallel_device
-from skae.utils._sklearn_compat import CallbackSupportMixin, Interval, StrOptions
+from skae.utils._sklearn_compat import (
+    CallbackSupportMixin,
+    Interval,
+    StrOptions,
+    callback_bookkeeping_keys,
+    has_callbacks,
+    init_callback_context,
+)
 from skae.utils._stack import external_stacklevel
+from skae.utils._torch_compat import safe_globals
 
 __all__ = [
     "ENGINE_PARAMETER_CONSTRAINTS",
@@ -109,7 +117,7 @@ def attributes_restored_on_error(estimator, saved=None):
     except BaseException:
         # scikit-learn's callback bookkeeping of this call stays for its teardown.
         live = {k: v for k, v in estimator.__dict__.items()
-                if k in ("_callback_fit_ctx", "_skl_callbacks_to_teardown")}
+                if k in callback_bookkeeping_keys()}
         estimator.__dict__.clear()
         estimator.__dict__.update(saved, **live)
         raise
@@ -147,7 +155,7 @@ class _EstimatorHooks(Hooks):
 
     def __init__(self, estimator, callback_ctx, fitted_attributes):
         self.estimator = estimator
-        self.callback_ctx = callback_ctx if getattr(estimator, "_skl_callbacks", None) else None
+        self.callback_ctx = callback_ctx if has_callbacks(estimator) else None
         self.fitted_attributes = fitted_attributes
         self.epoch_ctx = None
 
@@ -318,22 +326,35 @@ class TorchEstimatorMixin(CallbackSupportMixin):
             raise
 
     def _optimizer_for_alpha(self, module, optimizer, history):
-        """The optimizer of a warm start, with the weight decay of the current ``alpha``.
+        """The optimizer of a warm start, with the weight decay of the current ``alpha``, over
+        the module's current trainable parameters.
 
         ``alpha`` is not structural: a warm start or ``partial_fit`` after ``set_params(alpha=...)``
         applies it, as it applies ``learning_rate_init``. The optimizer is rebuilt with the new
         decay and keeps each parameter's state (Adam's moments and step count). A closure-based
         optimizer (L-BFGS) has no weight decay: its penalty is in the loss, which reads
         ``alpha`` at every step.
+
+        It is rebuilt too where the module's trainable parameters are no longer those it
+        updates: a layer reparametrised since the last fit (``weight_norm`` replaces a weight
+        by two new parameters) would otherwise never train. Parameters still there keep their
+        state; an L-BFGS history, which belongs to the old parameter vector, is dropped.
         """
         alpha = self._training_config().alpha
         built = history.state.get("_alpha", alpha)
-        if built == alpha or isinstance(as_optimizers(optimizer)[0], torch.optim.LBFGS):
+        optimizers = as_optimizers(optimizer)
+        same = ({p for opt in optimizers for g in opt.param_groups for p in g["params"]}
+                == {p for p in module.parameters() if p.requires_grad})
+        if same and (built == alpha or isinstance(optimizers[0], torch.optim.LBFGS)):
             return optimizer
         rebuilt = self._make_optimizer(module)
-        for old, new in zip(as_optimizers(optimizer), as_optimizers(rebuilt), strict=True):
+        for old, new in zip(optimizers, as_optimizers(rebuilt), strict=True):
+            if isinstance(new, torch.optim.LBFGS) and not same:
+                continue
+            kept = {p for g in new.param_groups for p in g["params"]}
             for param, param_state in old.state.items():
-                new.state[param] = param_state
+                if param in kept:
+                    new.state[param] = param_state
         history.state["_alpha"] = alpha
         return rebuilt
 
@@ -349,7 +370,7 @@ class TorchEstimatorMixin(CallbackSupportMixin):
         seed = int(rng.randint(np.iinfo(np.int32).max))
         source = BatchSource(data.arrays, device)
         max_iter = 1 if incremental else config.max_iter
-        callback_ctx = self._init_callback_context(max_subtasks=max_iter)
+        callback_ctx = init_callback_context(self, max_subtasks=max_iter)
         first = next(iter(data.arrays.values()))
         callback_ctx.call_on_fit_task_begin(estimator=self, X=first if data.X is None else data.X,
                                             y=data.y)
@@ -476,7 +497,7 @@ class TorchEstimatorMixin(CallbackSupportMixin):
         optimizers = {}
         if payload is not None:
             on_cpu = not torch.cuda.is_available()
-            with torch.serialization.safe_globals(safe_module_classes()):
+            with safe_globals(safe_module_classes()):
                 objs = torch.load(io.BytesIO(payload), map_location="cpu" if on_cpu else None,
                                   weights_only=True)
             optimizers = {k: objs.pop(k)[_OPTIMIZER_STATE] for k, v in list(objs.items())

@@ -17,7 +17,6 @@ from skae._engine._optim import (
     SCHEDULES,
     _base_lr,
     _clone,
-    _optimizer_step,
     _set_lr,
     as_optimizers,
     restore,
@@ -25,6 +24,7 @@ from skae._engine._optim import (
 )
 from skae._engine._parallel import data_parallel
 from skae.utils._stack import external_stacklevel
+from skae.utils._torch_compat import optimizer_step
 
 __all__ = ["LoopConfig", "evaluate", "fit_loop", "flush_denormal"]
 
@@ -66,7 +66,7 @@ def _step(module, optimizers, loss_fn, batch, n_batch, ctx, parallel):
         weighted_loss.backward()
         loss = weighted_loss.detach() * (n_batch / (shard.world_size * rows or 1))
     for opt in optimizers:
-        _optimizer_step(opt)
+        optimizer_step(opt)
     ctx.history.n_steps += 1
     return loss
 

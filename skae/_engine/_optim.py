@@ -2,8 +2,6 @@
 that let an epoch be undone (a non-finite loss, an interrupt, a failed warm start)."""
 
 import torch
-from torch.optim import optimizer as torch_optimizer
-from torch.optim.adam import adam as adam_update
 
 __all__ = [
     "SCHEDULES",
@@ -110,62 +108,6 @@ def restore(module, optimizers, saved):
         for group, saved_group in zip(opt.param_groups, groups):
             group.update(saved_group)
 
-
-
-# torch's fused Adam kernel (what ``torch.optim.Adam(fused=True)`` runs); None where a torch
-# release lacks it, and the public functional form is used instead.
-_FUSED_ADAM_KERNEL = getattr(torch, "_fused_adam_", None)
-
-
-def _optimizer_step(opt):
-    """``opt.step()``; for the fused Adam of :func:`make_adam`, the same update through
-    torch's functional ``adam`` without ``Optimizer.step``'s per-call bookkeeping (profiler
-    range, hook dispatch, state lookup, grad-mode switch), which cost about as much as the
-    whole update of a 64-32-64 network. Anything else (another optimizer, an option the
-    shortcut does not pass, hooks, a first step that must create the state) goes through
-    ``opt.step()``."""
-    if (type(opt) is not torch.optim.Adam
-            or getattr(opt, "_optimizer_step_pre_hooks", True)
-            or getattr(opt, "_optimizer_step_post_hooks", True)
-            or getattr(torch_optimizer, "_global_optimizer_pre_hooks", True)
-            or getattr(torch_optimizer, "_global_optimizer_post_hooks", True)):
-        return opt.step()
-    updates = []
-    for group in opt.param_groups:
-        if (not group.get("fused") or group.get("amsgrad") or group.get("maximize")
-                or group.get("capturable") or group.get("differentiable")
-                or group.get("decoupled_weight_decay")
-                or not isinstance(group["lr"], float)):
-            return opt.step()
-        params, grads, exp_avgs, exp_avg_sqs, steps = [], [], [], [], []
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            state = opt.state.get(p)
-            if not state or p.grad.is_sparse or p.is_complex():
-                return opt.step()
-            params.append(p)
-            grads.append(p.grad)
-            exp_avgs.append(state["exp_avg"])
-            exp_avg_sqs.append(state["exp_avg_sq"])
-            steps.append(state["step"])
-        if params:
-            if len({p.dtype for p in params}) > 1 or len({p.device for p in params}) > 1:
-                return opt.step()
-            updates.append((group, params, grads, exp_avgs, exp_avg_sqs, steps))
-    with torch.no_grad():
-        for group, params, grads, exp_avgs, exp_avg_sqs, steps in updates:
-            beta1, beta2 = group["betas"]
-            kwargs = dict(amsgrad=False, beta1=beta1, beta2=beta2, lr=group["lr"],
-                          weight_decay=group["weight_decay"], eps=group["eps"], maximize=False)
-            if _FUSED_ADAM_KERNEL is not None and params[0].device.type == "cpu":
-                # What the functional form runs on CPU tensors of one dtype, without its
-                # dispatch (another ~20 us a step).
-                torch._foreach_add_(steps, 1)
-                _FUSED_ADAM_KERNEL(params, grads, exp_avgs, exp_avg_sqs, [], steps, **kwargs)
-            else:
-                adam_update(params, grads, exp_avgs, exp_avg_sqs, [], steps, fused=True,
-                            **kwargs)
 
 
 def _set_lr(optimizers, lr):

@@ -206,10 +206,11 @@ class StackedAutoencoder(Autoencoder):
     def pretrained_module(self, train, ctx):
         """A new network of this stack for ``train``, greedily pre-trained, not fitted.
 
-        Pre-trained when ``pretrain="greedy"``; this estimator is left unfitted. The public way for another estimator to reuse the stack as its hidden layers (as
-        :class:`~skae.StackedAutoencoderClassifier` does): it is the network :meth:`fit` would
-        start fine-tuning from. The one-layer autoencoders of the greedy phase are recorded in
-        ``ctx.fitted["estimators_"]``.
+        Pre-trained when ``pretrain="greedy"``; this estimator is left unfitted. The public
+        way for another estimator to reuse the stack as its hidden layers (as
+        :class:`~skae.StackedAutoencoderClassifier` does): it is the network :meth:`fit`
+        would start fine-tuning from. The one-layer autoencoders of the greedy phase are
+        recorded in ``ctx.fitted["estimators_"]``.
 
         Parameters
         ----------

@@ -3,28 +3,21 @@
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.utils import parametrize
 
 from skae.nn._blocks import ACTIVATIONS, init_linear_, inverted_dropout, make_activation
+from skae.utils import _torch_compat
 
 __all__ = ["Center", "MLPAutoencoder"]
 
-# In-place activations for the hand-written training step, and the derivative of each applied
-# to an upstream gradient from the activation's output ``y``: relu' = [y > 0],
-# sigmoid' = y (1 - y), tanh' = 1 - y^2. These are ATen's kernels behind autograd's own
-# backward of each activation, one pass each (``g * (y > 0)`` spelled with operators took
-# three passes and 7x the time at 256 x 32).
+# In-place activations for the hand-written training step; the derivative of each, applied
+# to an upstream gradient from the activation's output, is in
+# skae.utils._torch_compat.activation_backward_table.
 _ACT_INPLACE = {
     "identity": lambda t: t,
     "relu": torch.relu_,
     "sigmoid": torch.sigmoid_,
     "tanh": torch.tanh_,
-}
-_aten = torch.ops.aten
-_BACKWARD = {
-    "identity": lambda g, y: g,
-    "relu": lambda g, y: _aten.threshold_backward(g, y, 0),
-    "sigmoid": _aten.sigmoid_backward,
-    "tanh": _aten.tanh_backward,
 }
 
 
@@ -42,6 +35,21 @@ class Center(nn.Module):
 
     def forward(self, x):
         return x - self.mean
+
+
+# The module classes the hand-written pass knows (exactly these, not subclasses).
+_PLAN_MODULES = frozenset({Center, nn.Linear, nn.ModuleList, nn.ParameterList,
+                           *ACTIVATIONS.values()})
+
+
+def _covers(module, written):
+    """Whether the parameters in ``written`` (those the hand-written pass sets the gradient
+    of) are parameters of ``module`` and include every trainable one."""
+    if any(not isinstance(p, nn.Parameter) for p in written):
+        return False  # a bias removed (None), a weight computed from other tensors
+    params = set(module.parameters())
+    written = set(written)
+    return written <= params and {p for p in params if p.requires_grad} <= written
 
 
 class MLPAutoencoder(nn.Module):
@@ -148,8 +156,15 @@ class MLPAutoencoder(nn.Module):
 
     def backprop_plan(self):
         """The layers as :meth:`loss_and_gradients_` walks them, or None where it would not
-        compute what ``forward`` and autograd do: a subclass, an activation module replaced
-        (an extension's top-k code, say) or a forward hook.
+        compute what ``forward`` and autograd do.
+
+        The hand-written pass knows this class's ``forward`` and nothing else, so it is used
+        only when it provably covers the module: every submodule is of a class it knows
+        (not a subclass, not an activation replaced by an extension's top-k code, say), no
+        tensor is reparametrised (``torch.nn.utils.parametrize``: the pass would write the
+        gradient of the computed weight, not of the parameters behind it), no hook is
+        registered (it would not run), and the parameters it writes gradients to include
+        every trainable parameter of the module.
 
         Returns
         -------
@@ -163,10 +178,12 @@ class MLPAutoencoder(nn.Module):
         if type(self) is not MLPAutoencoder or any(
                 type(module) is not ACTIVATIONS.get(name) for module, name in acts):
             return None
+        if (any((m is not self and type(m) not in _PLAN_MODULES)
+                or parametrize.is_parametrized(m) for m in self.modules())
+                or _torch_compat.may_have_hooks(self)):
+            return None
         encoder = list(self.encoder_layers)
         decoder = [] if self.tied_weights else list(self.decoder_layers)
-        if any(m._forward_hooks or m._forward_pre_hooks for m in [self, *encoder, *decoder]):
-            return None
         L = self.n_layers
         weights = [(layer.weight, layer.weight, False) for layer in encoder]
         biases = [layer.bias for layer in encoder]
@@ -176,6 +193,8 @@ class MLPAutoencoder(nn.Module):
         else:
             weights += [(layer.weight, layer.weight, False) for layer in decoder]
             biases += [layer.bias for layer in decoder]
+        if not _covers(self, [param for _, param, _ in weights] + biases):
+            return None
         acts = ([self.activation] * (L - 1) + [self.code_activation]
                 + [self.activation] * (L - 1) + [self.out_activation])
         return weights, biases, acts
@@ -212,6 +231,7 @@ class MLPAutoencoder(nn.Module):
                 raise ValueError("This module's forward is not the stock MLP's; train it "
                                  "through autograd.")
         weights, biases, acts = plan
+        backward = _torch_compat.activation_backward_table()
         with torch.no_grad():
             mean = self.center.mean
             # Forward, keeping each layer's input; as in encode, the centring is folded into
@@ -230,7 +250,7 @@ class MLPAutoencoder(nn.Module):
             else:
                 y = _ACT_INPLACE[acts[-1]](h)
                 value = F.mse_loss(y, target)
-                g = _BACKWARD[acts[-1]](torch.sub(y, target).mul_(2.0 / n), y)
+                g = backward[acts[-1]](torch.sub(y, target).mul_(2.0 / n), y)
             grads = {}
             for k in range(len(weights) - 1, -1, -1):
                 inp = inputs[k]
@@ -240,7 +260,7 @@ class MLPAutoencoder(nn.Module):
                 if k == 0:
                     grad_w.addr_(grad_b, mean, alpha=-1)  # d/dW of the -W m in the first bias
                 else:
-                    g = _BACKWARD[acts[k - 1]](g @ weight, inp)
+                    g = backward[acts[k - 1]](g @ weight, inp)
                 for p, grad in ((param, grad_w.t() if transposed else grad_w),
                                 (biases[k], grad_b)):
                     grads[p] = grads[p] + grad if p in grads else grad

@@ -33,6 +33,9 @@ from sklearn.utils.validation import _check_feature_names_in, validate_data
 __all__ = [
     "HAS_SKLEARN_CALLBACKS",
     "CallbackSupportMixin",
+    "callback_bookkeeping_keys",
+    "has_callbacks",
+    "init_callback_context",
     "HasMethods",
     "Interval",
     "MissingValues",
@@ -202,6 +205,30 @@ except ImportError:  # pragma: no cover - exercised by the CI run on the oldest 
                 self._skl_callbacks_to_teardown.append(callback)
                 callback.setup(estimator=self, context=self._callback_fit_ctx)
             return self._callback_fit_ctx
+
+
+# What scikit-learn's callback support (and the shim above) stores on an estimator, under
+# private names: the callbacks ``set_callbacks`` was given, and the context of the running
+# fit with the callbacks to tear down after it.
+_CALLBACKS_ATTR = "_skl_callbacks"
+_FIT_BOOKKEEPING_ATTRS = ("_callback_fit_ctx", "_skl_callbacks_to_teardown")
+
+
+def callback_bookkeeping_keys():
+    """The attribute names under which a fit keeps its callback context until the callbacks'
+    teardown: a fit that restores the estimator's attributes on error must leave them."""
+    return _FIT_BOOKKEEPING_ATTRS
+
+
+def has_callbacks(estimator):
+    """Whether callbacks were set on ``estimator`` (``set_callbacks``)."""
+    return bool(getattr(estimator, _CALLBACKS_ATTR, None))
+
+
+def init_callback_context(estimator, max_subtasks=0):
+    """Start the callback context of a fit of ``estimator`` (the callbacks' ``setup`` runs),
+    with at most ``max_subtasks`` sub-tasks; returns its root context."""
+    return estimator._init_callback_context(max_subtasks=max_subtasks)
 
 
 @contextmanager
