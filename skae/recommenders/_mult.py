@@ -28,7 +28,7 @@ __all__ = ["MultDAE", "MultVAE"]
 
 
 class _BaseMult(BaseNeuralTopNRecommender):
-    """Shared by Mult-DAE and Mult-VAE: input normalisation and dropout, scores, checks."""
+    """Shared by Mult-DAE and Mult-VAE: input normalisation and corruption, scores, checks."""
 
     _structural_params = ("n_components", "hidden_layer_sizes", "activation", "device")
 
@@ -37,7 +37,7 @@ class _BaseMult(BaseNeuralTopNRecommender):
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "hidden_layer_sizes": ["array-like"],
         "activation": [StrOptions(set(ACTIVATIONS))],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "noise_level": [Interval(Real, 0, 1, closed="left")],
     }
 
     def _check_params(self):
@@ -48,7 +48,7 @@ class _BaseMult(BaseNeuralTopNRecommender):
         # to it during training (sec. 2.3 and the authors' notebook).
         h = F.normalize(x, dim=1)
         if ctx is not None and ctx.training:
-            return inverted_dropout(h, self.dropout, ctx.generator)
+            return inverted_dropout(h, self.noise_level, ctx.generator)
         return h
 
     def _encode(self, module, x):
@@ -88,8 +88,10 @@ n_components : int, default=200
     activation : {"tanh", "relu", "sigmoid", "identity"}, default="tanh"
         Hidden activation.
 
-    dropout : float, default=0.5
-        Probability of dropping each (l2-normalised) input entry during training."""
+    noise_level : float, default=0.5
+        Corruption level of the input during training (the paper's dropout): each entry of
+        the l2-normalised row is set to 0 with this probability and the kept entries are
+        scaled by ``1 / (1 - noise_level)``."""
 
 
 @fill_doc(mult_params=_MULT_PARAMS)
@@ -146,7 +148,7 @@ class MultDAE(_BaseMult):
         *,
         hidden_layer_sizes=(600,),
         activation="tanh",
-        dropout=0.5,
+        noise_level=0.5,
         alpha=0.0,
         learning_rate="constant",
         learning_rate_init=1e-3,
@@ -250,7 +252,7 @@ class MultVAE(_BaseMult):
         *,
         hidden_layer_sizes=(600,),
         activation="tanh",
-        dropout=0.5,
+        noise_level=0.5,
         beta_cap=0.2,
         anneal_steps="auto",
         alpha=0.0,

@@ -407,7 +407,7 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
             pretrain_estimator=self.pretrain_estimator, alpha=self.alpha,
             learning_rate=self.learning_rate, learning_rate_init=self.learning_rate_init,
             batch_size=self.batch_size, max_iter=self.max_iter, tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change, device=self.device,
+            n_iter_no_change=self.n_iter_no_change, device=self.device, verbose=self.verbose,
         )
 
     # -- fit -------------------------------------------------------------------------------
