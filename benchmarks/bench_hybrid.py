@@ -23,8 +23,8 @@ Settings are chosen on validation data cut from the training part only (printed 
 results): MDACFRegressor's ``coupling_weight`` on 10% of the training ratings; CDL's
 ``lambda_v`` for the warm task on 20% of each training user's positives, for the cold task on
 20% of the training items made cold. ``--quick`` skips the selection (the defaults below,
-chosen that way on ML-100K), uses fold u1 only and fewer epochs. The papers' own figures are printed beside ours
-with their protocols.
+chosen that way on ML-100K), uses fold u1 only and fewer epochs. The papers' own figures are
+printed beside ours with their protocols.
 
 Peers: ``pip install scikit-surprise implicit cornac`` and LightFM (its 1.17 sdist does not
 build with pip's defaults: ``pip wheel --no-deps --no-build-isolation --no-use-pep517 lightfm``

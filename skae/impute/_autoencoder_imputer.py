@@ -1,6 +1,5 @@
 """``AutoencoderImputer``: fill in missing entries with a denoising or variational autoencoder."""
 
-import re
 import warnings
 from numbers import Integral, Real
 
@@ -9,7 +8,7 @@ import torch
 from scipy.special import log_ndtr
 from sklearn.utils.validation import FLOAT_DTYPES, check_is_fitted
 
-from skae._docs import DOCS, fill_doc
+from skae._docs import fill_doc
 from skae._engine import BatchSource
 from skae._estimator import (
     ENGINE_PARAMETER_CONSTRAINTS,
@@ -38,25 +37,12 @@ __all__ = ["AutoencoderImputer"]
 _CLIP = 5.0
 
 
-def _with_defaults(fragment, **defaults):
-    """The docstring fragment ``fragment`` with the defaults its parameter lines state replaced
-    by ``defaults`` (name -> the default as written), for the engine parameters whose defaults
-    this estimator changes; a test checks that every documented default is the signature's."""
-    for name, value in defaults.items():
-        fragment = re.sub(rf"^(\s*{name} : .*default=)\S+$", rf"\g<1>{value}", fragment,
-                          flags=re.MULTILINE)
-    return fragment
-
-
 # Training an imputer on a noisy task (fresh hidden entries every minibatch) profits from many
-# small steps and an annealed step size; chosen on masks drawn from the training part of each
-# data set only (benchmarks/bench_impute.py --select).
-_ENGINE_PARAMS = _with_defaults(DOCS["engine_params"], learning_rate='"cosine"',
-                                learning_rate_init="3e-3", batch_size="64",
-                                n_iter_no_change="30")
-
-
-@fill_doc(engine_params=_ENGINE_PARAMS)
+# small steps and an annealed step size: the defaults of learning_rate, learning_rate_init,
+# batch_size and n_iter_no_change differ from the engine's, chosen on masks drawn from the
+# training part of each data set only (benchmarks/bench_impute.py --select). fill_doc writes
+# them into the shared docs of the engine's parameters.
+@fill_doc
 class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
     """Fill in missing entries with an autoencoder trained on the observed entries.
 

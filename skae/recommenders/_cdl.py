@@ -7,7 +7,7 @@ import scipy.sparse as sp
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from skae._docs import DOCS, fill_doc
+from skae._docs import DOCS, drop_params, fill_doc
 from skae._estimator import (
     ENGINE_PARAMETER_CONSTRAINTS,
     PREDICT_BATCH_SIZE,
@@ -31,9 +31,7 @@ _ENGINE = {k: v for k, v in ENGINE_PARAMETER_CONSTRAINTS.items()
 
 
 # The engine's parameters as documented for the other estimators, less those CDL has not.
-_ENGINE_DOC = "\n\n    ".join(
-    entry for entry in DOCS["engine_params"].split("\n\n    ")
-    if not entry.startswith(("early_stopping ", "validation_fraction ")))
+_ENGINE_DOC = drop_params(DOCS["engine_params"], "early_stopping", "validation_fraction")
 
 
 @fill_doc(cdl_engine_params=_ENGINE_DOC)
@@ -149,11 +147,11 @@ class CDL(BaseNeuralTopNRecommender):
 
     **The weight penalty** ``alpha`` means what it means for every skae estimator:
     ``alpha / 2 ||W||^2`` added to the *mean* loss of a minibatch of items. The paper's
-    ``lambda_w / 2 ||W||^2`` stands next to the loss *summed* over the items, so
-    ``lambda_w = alpha * n_items``. Its ``lambda_w = 1e-4`` is ``alpha`` of about 6e-8 on
-    MovieLens 100K's 1,682 items; the default is 0, as for the other estimators (against
-    ``lambda_w = 1e-4`` it moved the item factors learned in 15 epochs of
-    ``benchmarks/bench_hybrid.py``'s setting by at most 0.008, factors being up to 1.36).
+    ``lambda_w / 2 ||W||^2`` stands next to the loss *summed* over the items, so its
+    ``lambda_w`` is ``alpha * n_items``, and its value 1e-4 is ``alpha`` of about 6e-8 on
+    MovieLens 100K's 1,682 items. The default is 0, as for the other estimators: against
+    the paper's value it moved the item factors learned in 15 epochs of
+    ``benchmarks/bench_hybrid.py``'s setting by at most 0.008 (factors of up to 1.36).
 
     References
     ----------

@@ -180,8 +180,7 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
         Reconstruction loss of pre-training and of the fine-tuning term, averaged over
         features. ``"cross_entropy"`` needs data in [0, 1] and uses a sigmoid output.
 
-    tied_weights : bool, default=False
-        Decoder weights are the transposed encoder weights (``W' = W^T``).
+    {tied_weights}
 
     pretrain : "greedy" or None, default="greedy"
         Greedy layer-wise pre-training before fine-tuning, or none (random initial weights,
