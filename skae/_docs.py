@@ -20,6 +20,27 @@ DOCS["tied_weights"] = """\
 tied_weights : bool, default=False
         Decoder weights are the transposed encoder weights (``W' = W^T``)."""
 
+# The greedy pre-training of StackedAutoencoder and StackedAutoencoderClassifier; the name of
+# the first level's loss differs (``reconstruction_loss`` in the classifier).
+DOCS["pretrain_loss"] = "``loss``"
+
+DOCS["pretrain_params"] = """\
+pretrain : "greedy" or None, default="greedy"
+        Greedy layer-wise pre-training before fine-tuning, or none (random initial weights,
+        the plain backpropagation baseline of Hinton & Salakhutdinov).
+
+    pretrain_estimator : BaseAutoencoder instance or None, default=None
+        Template of the one-layer autoencoders of the greedy phase, for instance a
+        :class:`DenoisingAutoencoder` or a :class:`SparseAutoencoder`. Each level is a clone
+        with ``n_components``, ``hidden_layer_sizes=()``, ``activation``, ``code_activation``
+        (the code activation for the top level, ``activation`` below it), ``tied_weights``,
+        ``random_state`` and ``verbose=0`` set by this estimator; the first level also takes
+        {pretrain_loss} and the output activation, deeper levels reconstruct codes with the
+        squared loss and ``out_activation=activation``. Its own settings (noise, sparsity,
+        ``max_iter``, learning rate...) are kept. None means an :class:`Autoencoder` with this
+        estimator's engine settings (``learning_rate_init``, ``batch_size``, ``max_iter``,
+        ``tol``, ``alpha``...)."""
+
 DOCS["autoencoder_params"] = """\
 n_components : int, default=2
         Size of the code ``h`` returned by :meth:`transform`.
@@ -164,6 +185,18 @@ module_ : torch.nn.Module
 
     feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Names of features seen during :meth:`fit`, when ``X`` has string column names."""
+
+# Whole sections: the header, then the shared entries. A class's own attributes follow the
+# placeholder, in the section it opens.
+DOCS["engine_attributes_section"] = """\
+Attributes
+    ----------
+    {engine_attributes}"""
+
+DOCS["autoencoder_attributes_section"] = """\
+{engine_attributes_section}
+
+    {autoencoder_attributes}"""
 
 
 # A placeholder: a Python identifier in braces. Set literals in docstrings such as

@@ -183,7 +183,9 @@ def test_forbidden_names_appear_in_no_signature_or_docstring():
 # meanings and cannot be searched for this way).
 _DISTINCT_OLD = sorted({old for _, old, _ in RENAMES} - {"n_samples", "alpha", "dropout"})
 # (A docstring may still quote a paper's symbol, such as CDL's ``lambda_w``.)
-_OLD_USE = re.compile(r"\b(?:%s)\b\s*=|[\"'](?:%s)[\"']" % (("|".join(_DISTINCT_OLD),) * 2))
+# A keyword argument, or a name in quotes, also as a nested parameter (``"step__old"``).
+_OLD_USE = re.compile(r"\b(?:%s)\b\s*=|[\"'](?:\w+__)?(?:%s)[\"']"
+                      % (("|".join(_DISTINCT_OLD),) * 2))
 
 
 def test_old_names_are_used_nowhere():

@@ -38,11 +38,7 @@ class ContractiveAutoencoder(Autoencoder):
 
     {engine_params}
 
-    Attributes
-    ----------
-    {engine_attributes}
-
-    {autoencoder_attributes}
+    {autoencoder_attributes_section}
 
     See Also
     --------

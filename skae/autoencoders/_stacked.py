@@ -77,31 +77,15 @@ class StackedAutoencoder(Autoencoder):
     ----------
     {autoencoder_params}
 
-    pretrain : "greedy" or None, default="greedy"
-        Greedy layer-wise pretraining before fine-tuning, or none.
-
-    pretrain_estimator : BaseAutoencoder instance or None, default=None
-        Template of the one-layer autoencoders of the greedy phase. Each level is a clone with
-        ``n_components``, ``hidden_layer_sizes=()``, ``activation``, ``code_activation`` (the
-        code activation for the top level, ``activation`` below it), ``tied_weights``,
-        ``random_state`` and ``verbose=0`` set by this estimator; the first level also takes
-        ``loss`` and ``out_activation``, deeper levels reconstruct codes with the squared
-        loss and ``out_activation=activation``. Its own settings (noise, sparsity, ``max_iter``,
-        learning rate...) are kept. None means an :class:`Autoencoder` with this estimator's
-        engine settings (``learning_rate_init``, ``batch_size``, ``max_iter``, ``tol``,
-        ``alpha``...).
+    {pretrain_params}
 
     {engine_params}
 
-    Attributes
-    ----------
-    {engine_attributes}
+    {autoencoder_attributes_section}
 
     estimators_ : list of BaseAutoencoder
         The fitted one-layer autoencoders of the greedy phase, from the input upwards; empty
         when ``pretrain=None``.
-
-    {autoencoder_attributes}
 
     See Also
     --------

@@ -92,9 +92,7 @@ class VariationalAutoencoder(BaseAutoencoder):
 
     {engine_params}
 
-    Attributes
-    ----------
-    {engine_attributes}
+    {engine_attributes_section}
 
     mean_ : ndarray of shape (``n_features_in_``,)
         Per-feature mean of the training data of the first fit, subtracted before encoding.

@@ -120,9 +120,7 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
 
     {engine_params}
 
-    Attributes
-    ----------
-    {engine_attributes}
+    {engine_attributes_section}
 
     mean_ : ndarray of shape (``n_features_in_``,)
         Mean of the observed entries of each feature in the first :meth:`fit` (0 for a

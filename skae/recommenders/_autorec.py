@@ -83,9 +83,7 @@ class AutoRecRegressor(RegressorMixin, TorchEstimatorMixin, BaseEstimator):
 
     {engine_params_after_alpha}
 
-    Attributes
-    ----------
-    {engine_attributes}
+    {engine_attributes_section}
 
     user_encoder_ : skae.recommenders._ids.IdEncoder
         Vocabulary of the user ids seen in :meth:`fit` (``user_encoder_.classes_``).

@@ -51,9 +51,7 @@ class CDAE(BaseNeuralTopNRecommender):
 
     {engine_params}
 
-    Attributes
-    ----------
-    {engine_attributes}
+    {engine_attributes_section}
 
     user_embeddings_ : ndarray of shape (n_users, n_components)
         The learned user vectors ``V_u`` of the training users, in row order of ``X``.

@@ -106,9 +106,7 @@ class CDL(BaseNeuralTopNRecommender):
 
     {cdl_engine_params}
 
-    Attributes
-    ----------
-    {engine_attributes}
+    {engine_attributes_section}
 
     user_factors_ : ndarray of shape (n_users, n_components)
         ``u_i`` of the training users, in row order of ``X``.

@@ -77,6 +77,10 @@ class _BaseMult(BaseNeuralTopNRecommender):
         return module
 
 
+_MULT_REFERENCES = """\
+.. [1] D. Liang, R. G. Krishnan, M. D. Hoffman and T. Jebara, "Variational autoencoders for
+       collaborative filtering", WWW 2018."""
+
 _MULT_PARAMS = """\
 n_components : int, default=200
         Size of the user representation (the paper's latent dimension, 200).
@@ -94,7 +98,7 @@ n_components : int, default=200
         scaled by ``1 / (1 - noise_level)``."""
 
 
-@fill_doc(mult_params=_MULT_PARAMS)
+@fill_doc(mult_params=_MULT_PARAMS, mult_references=_MULT_REFERENCES)
 class MultDAE(_BaseMult):
     """Denoising autoencoder with a multinomial likelihood for top-N recommendation (Mult-DAE).
 
@@ -110,9 +114,7 @@ class MultDAE(_BaseMult):
 
     {engine_params}
 
-    Attributes
-    ----------
-    {engine_attributes}
+    {engine_attributes_section}
 
     See Also
     --------
@@ -126,8 +128,7 @@ class MultDAE(_BaseMult):
 
     References
     ----------
-    .. [1] D. Liang, R. G. Krishnan, M. D. Hoffman and T. Jebara, "Variational autoencoders for
-       collaborative filtering", WWW 2018.
+    {mult_references}
 
     Examples
     --------
@@ -174,7 +175,7 @@ class MultDAE(_BaseMult):
         return -multinomial_log_likelihood(logits, x).mean()
 
 
-@fill_doc(mult_params=_MULT_PARAMS)
+@fill_doc(mult_params=_MULT_PARAMS, mult_references=_MULT_REFERENCES)
 class MultVAE(_BaseMult):
     """Variational autoencoder with a multinomial likelihood for top-N recommendation (Mult-VAE).
 
@@ -201,9 +202,7 @@ class MultVAE(_BaseMult):
 
     {engine_params}
 
-    Attributes
-    ----------
-    {engine_attributes}
+    {engine_attributes_section}
 
     anneal_steps_ : int
         The number of annealing updates used (``anneal_steps`` resolved).
@@ -219,25 +218,28 @@ class MultVAE(_BaseMult):
     the validation loss (``early_stopping=True``) uses ``beta_cap`` so that epochs compare.
     Without early stopping the convergence check (``tol``, ``n_iter_no_change``) starts only
     once ``beta`` has reached ``beta_cap``: before, the training loss rises by design.
-    ``predict_scores`` returns log-probabilities of the items.
+    As for ``MultDAE``, ``predict_scores`` returns log-probabilities of the items.
 
     References
     ----------
-    .. [1] D. Liang, R. G. Krishnan, M. D. Hoffman and T. Jebara, "Variational autoencoders for
-       collaborative filtering", WWW 2018.
+    {mult_references}
 
     Examples
     --------
-    >>> import numpy as np
+    A sparse interaction matrix stays sparse; a user not seen in :meth:`fit` is folded in
+    from its row:
+
+    >>> import scipy.sparse as sp
     >>> from skae import MultVAE
-    >>> X = (np.random.RandomState(0).rand(50, 20) > 0.7).astype(np.float32)
-    >>> model = MultVAE(n_components=8, hidden_layer_sizes=(16,), max_iter=5,
-    ...                 random_state=0).fit(X)
-    >>> model.transform(X).shape
-    (50, 8)
-    >>> items, scores = model.recommend(X[:2], n=3, return_scores=True)
-    >>> items.shape, scores.dtype
-    ((2, 3), dtype('float32'))
+    >>> X = sp.random(50, 20, density=0.3, format="csr", random_state=0)
+    >>> model = MultVAE(n_components=8, hidden_layer_sizes=(16,), max_iter=5, random_state=0)
+    >>> mu = model.fit(X).transform(X[:3])  # the posterior means of three users
+    >>> mu.shape
+    (3, 8)
+    >>> new_user = sp.csr_matrix(([1.0, 1.0, 1.0], ([0, 0, 0], [2, 5, 11])), shape=(1, 20))
+    >>> items, scores = model.recommend(new_user, n=3, return_scores=True)
+    >>> items.shape, scores.dtype, bool({2, 5, 11} & set(items[0].tolist()))
+    ((1, 3), dtype('float32'), False)
     """
 
     _parameter_constraints = {

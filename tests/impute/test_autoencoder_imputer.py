@@ -266,7 +266,7 @@ def test_pipeline_and_grid_search(digits):
     X, y = digits
     X_missing, _ = _with_holes(X[:300], 0.2)
     pipe = make_pipeline(AutoencoderImputer(**FAST), LogisticRegression(max_iter=200))
-    search = GridSearchCV(pipe, {"autoencoderimputer__hide_fraction": [0.1, 0.4]}, cv=2)
+    search = GridSearchCV(pipe, {"autoencoderimputer__noise_level": [0.1, 0.4]}, cv=2)
     search.fit(X_missing, y[:300])
     assert search.best_score_ > 0.5
     assert search.predict(X_missing[:7]).shape == (7,)
