@@ -38,7 +38,7 @@ from skae.datasets import load_movielens
 # Chosen: full-batch L-BFGS (the paper's solver), 500 sigmoid units, alpha=3e-3 with the decoder
 # shrunk toward its mean (shrink_toward="mean"), stopped after the epoch of best mean validation
 # RMSE (13 epochs of 20 L-BFGS iterations). ml-1m-partial reuses these settings untuned.
-AUTOREC = {"hidden_units": 500, "solver": "lbfgs", "alpha": 3e-3, "max_iter": 13,
+AUTOREC = {"n_components": 500, "solver": "lbfgs", "alpha": 3e-3, "max_iter": 13,
            "shrink_toward": "mean", "random_state": 0}
 SELECT_SEEDS = (0, 1, 2)
 SELECT_GRID = (

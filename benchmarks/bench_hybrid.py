@@ -20,11 +20,11 @@ peers, on the same splits in one run.
    training items) vs random.
 
 Settings are chosen on validation data cut from the training part only (printed before the
-results): MDACFRegressor's ``alpha`` on 10% of the training ratings; CDL's ``lambda_v`` for the
-warm task on 20% of each training user's positives, for the cold task on 20% of the training
-items made cold. ``--quick`` skips the selection (the defaults below, chosen that way on
-ML-100K), uses fold u1 only and fewer epochs. The papers' own figures are printed beside ours
-with their protocols.
+results): MDACFRegressor's ``coupling_weight`` on 10% of the training ratings; CDL's
+``lambda_v`` for the warm task on 20% of each training user's positives, for the cold task on
+20% of the training items made cold. ``--quick`` skips the selection (the defaults below,
+chosen that way on ML-100K), uses fold u1 only and fewer epochs. The papers' own figures are
+printed beside ours with their protocols.
 
 Peers: ``pip install scikit-surprise implicit cornac`` and LightFM (its 1.17 sdist does not
 build with pip's defaults: ``pip wheel --no-deps --no-build-isolation --no-use-pep517 lightfm``
@@ -67,12 +67,13 @@ from skae.metrics._ranking import mask_seen  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_autorec import AUTOREC, AUTOREC_1M, ml1m_partial_split, surprise  # noqa: E402
 
-# MDACFRegressor: its defaults (n_components 20, alpha 10, input_ratings "implicit", 100 posterior
-# draws), chosen on validation ratings cut from u1.base the way bench_autorec.py chose AutoRec's
-# (half of the users lose 40% of their ratings; three draws; see the class docstring for the
-# table). --quick fits them as they are; the full run picks alpha on 10% of the training ratings.
-MDACF = dict(n_components=20, alpha=10.0)
-MDACF_GRID = [dict(MDACF, alpha=a) for a in (7.0, 10.0, 15.0)]
+# MDACFRegressor: its defaults (n_components 20, coupling_weight 10, input_ratings "implicit",
+# 100 posterior draws), chosen on validation ratings cut from u1.base the way bench_autorec.py
+# chose AutoRec's (half of the users lose 40% of their ratings; three draws; see the class
+# docstring for the table). --quick fits them as they are; the full run picks coupling_weight
+# on 10% of the training ratings.
+MDACF = dict(n_components=20, coupling_weight=10.0)
+MDACF_GRID = [dict(MDACF, coupling_weight=a) for a in (7.0, 10.0, 15.0)]
 # CDL: the paper's 2-layer SDAE (200 hidden units, K=50) and a=1; 64 items a step. b and
 # lambda_u were chosen on validation positives cut from u1.base (20% of each user's, 15
 # epochs; NDCG@100): the paper's b=0.01, lambda_u=0.1: 0.333; b=0.05, lambda_u=1: 0.370
@@ -81,7 +82,7 @@ MDACF_GRID = [dict(MDACF, alpha=a) for a in (7.0, 10.0, 15.0)]
 CDL_BASE = dict(n_components=50, hidden_layer_sizes=(200,), b=0.05, lambda_u=1.0,
                 batch_size=64, max_iter=30, random_state=0)
 CDL_GRID = [dict(CDL_BASE, lambda_v=v) for v in (1.0, 10.0, 100.0)]
-CDAE_SETTING = dict(n_components=50, corruption=0.2, alpha=1e-3, batch_size=64,
+CDAE_SETTING = dict(n_components=50, noise_level=0.2, alpha=1e-3, batch_size=64,
                     learning_rate_init=1e-2, max_iter=50, random_state=0)
 # The papers' own figures, and where our protocol differs. Only numbers found in the papers'
 # text or in published reproductions are printed; a figure that could not be found says so.
@@ -181,7 +182,7 @@ def part_rating(variant, tables, args):
         f"skae MDACFRegressor {mdacf} (user+item features)": mdacf_runner(mdacf, ux, ix),
         "skae MDACFRegressor, no side features (rated-items input only)":
             mdacf_runner(mdacf, None, None),
-        "skae MDACFRegressor, MAP (n_samples=0)": mdacf_runner(dict(mdacf, n_samples=0), ux, ix),
+        "skae MDACFRegressor, MAP (n_draws=0)": mdacf_runner(dict(mdacf, n_draws=0), ux, ix),
         "skae I-AutoRec (bench_autorec settings)":
             autorec_runner(AUTOREC if variant == "100k" else AUTOREC_1M),
         "Surprise SVD": surprise("SVD"),

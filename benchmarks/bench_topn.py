@@ -135,10 +135,10 @@ def cornac_vaecf(X_train, X_foldin, epochs, seed):
 # CDAE updates each user's vector once per epoch, so small batches and a larger step may suit it
 # better than the paper-style defaults; chosen on validation users by select_cdae.
 CDAE_GRID = [
-    dict(corruption=0.2, alpha=0.0, batch_size="auto", learning_rate_init=1e-3),
-    dict(corruption=0.2, alpha=1e-3, batch_size=64, learning_rate_init=1e-2),
-    dict(corruption=0.5, alpha=1e-3, batch_size=64, learning_rate_init=1e-2),
-    dict(corruption=0.5, alpha=1e-3, batch_size=64, learning_rate_init=1e-3),
+    dict(noise_level=0.2, alpha=0.0, batch_size="auto", learning_rate_init=1e-3),
+    dict(noise_level=0.2, alpha=1e-3, batch_size=64, learning_rate_init=1e-2),
+    dict(noise_level=0.5, alpha=1e-3, batch_size=64, learning_rate_init=1e-2),
+    dict(noise_level=0.5, alpha=1e-3, batch_size=64, learning_rate_init=1e-3),
 ]
 
 
@@ -186,7 +186,7 @@ def run_dataset(variant, args):
         (f"skae MultVAE (600-200, {args.epochs} ep)", skae_model(MultVAE(**mult))),
         (f"skae MultDAE (600-200, {args.epochs} ep)",
          skae_model(MultDAE(alpha=0.02, **mult))),
-        (f"skae CDAE (50, {args.epochs} ep, corruption {cdae['corruption']}, "
+        (f"skae CDAE (50, {args.epochs} ep, noise_level {cdae['noise_level']}, "
          f"batch {cdae['batch_size']}, lr {cdae['learning_rate_init']:g})",
          skae_model(CDAE(**cdae))),
         (f"cornac VAECF (600-200, {args.epochs} ep)",

@@ -110,7 +110,7 @@ def main():
         elbo_all = vae.score(test)
         sub = test[subset]
         elbo_sub = vae.score(sub)
-        iw = vae.set_params(n_importance=args.k).score_samples(sub).astype(np.float64)
+        iw = vae.set_params(n_draws=args.k).score_samples(sub).astype(np.float64)
         eval_s = time.perf_counter() - start
         se = iw.std(ddof=1) / np.sqrt(len(iw))
         print(f"| {name} | {data} | {fit_s:.1f} | {fit_s / args.epochs:.2f} "

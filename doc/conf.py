@@ -15,6 +15,7 @@ import os
 import sys
 
 from docutils import nodes
+from docutils.parsers.rst import Directive
 
 # The gallery resolves the names examples use even when it does not run them; the experimental
 # IterativeImputer (in the inpainting example) only exists once this import has run.
@@ -88,9 +89,32 @@ def _link_sklearn_labels(app, env, node, contnode):
     return nodes.reference("", text, internal=False, refuri=url)
 
 
+class _VocabularyTable(Directive):
+    """``.. skae-vocabulary::`` and ``.. skae-renames::``: the tables of ``skae._vocabulary``,
+    which the tests hold the estimators to, rendered where the docs need them."""
+
+    which = None
+
+    def run(self):
+        from skae._vocabulary import table_rst
+
+        self.state_machine.insert_input(table_rst(self.which), "skae._vocabulary")
+        return []
+
+
+class _Vocabulary(_VocabularyTable):
+    which = "vocabulary"
+
+
+class _Renames(_VocabularyTable):
+    which = "renames"
+
+
 def setup(app):
     # Run after intersphinx (priority 500) so that, when it is on, its links win.
     app.connect("missing-reference", _link_sklearn_labels, priority=900)
+    app.add_directive("skae-vocabulary", _Vocabulary)
+    app.add_directive("skae-renames", _Renames)
 
 
 sphinx_gallery_conf = {

@@ -2,20 +2,44 @@
 
 Use :func:`fill_doc` on a class whose docstring contains ``{name}`` placeholders for the keys
 of :data:`DOCS`. A class passes its own fragments, or overrides shared ones, as keyword
-arguments: ``@fill_doc(mult_params=...)``. Fragments may hold placeholders themselves, such as
-``{activation_default}`` in ``autoencoder_params``, so one value of a shared fragment can
-differ between classes: ``@fill_doc(activation_default='"sigmoid"')``.
+arguments: ``@fill_doc(mult_params=...)``. Fragments may hold placeholders themselves. A
+fragment states the usual default of each parameter; :func:`fill_doc` writes the class's own
+default (its signature's) wherever it differs, so one fragment serves classes whose defaults
+differ (``ContractiveAutoencoder``'s sigmoid, ``CDL``'s 50 epochs).
 """
 
+import ast
+import inspect
 import re
 
-__all__ = ["DOCS", "fill_doc"]
+__all__ = ["DOCS", "drop_params", "fill_doc"]
 
 DOCS = {}
 
-# The default of ``activation`` stated by ``autoencoder_params``; a class with another default
-# overrides it (``@fill_doc(activation_default='"sigmoid"')``).
-DOCS["activation_default"] = '"relu"'
+DOCS["tied_weights"] = """\
+tied_weights : bool, default=False
+        Decoder weights are the transposed encoder weights (``W' = W^T``)."""
+
+# The greedy pre-training of StackedAutoencoder and StackedAutoencoderClassifier; the name of
+# the first level's loss differs (``reconstruction_loss`` in the classifier).
+DOCS["pretrain_loss"] = "``loss``"
+
+DOCS["pretrain_params"] = """\
+pretrain : "greedy" or None, default="greedy"
+        Greedy layer-wise pre-training before fine-tuning, or none (random initial weights,
+        the plain backpropagation baseline of Hinton & Salakhutdinov).
+
+    pretrain_estimator : BaseAutoencoder instance or None, default=None
+        Template of the one-layer autoencoders of the greedy phase, for instance a
+        :class:`DenoisingAutoencoder` or a :class:`SparseAutoencoder`. Each level is a clone
+        with ``n_components``, ``hidden_layer_sizes=()``, ``activation``, ``code_activation``
+        (the code activation for the top level, ``activation`` below it), ``tied_weights``,
+        ``random_state`` and ``verbose=0`` set by this estimator; the first level also takes
+        {pretrain_loss} and the output activation, deeper levels reconstruct codes with the
+        squared loss and ``out_activation=activation``. Its own settings (noise, sparsity,
+        ``max_iter``, learning rate...) are kept. None means an :class:`Autoencoder` with this
+        estimator's engine settings (``learning_rate_init``, ``batch_size``, ``max_iter``,
+        ``tol``, ``alpha``...)."""
 
 DOCS["autoencoder_params"] = """\
 n_components : int, default=2
@@ -25,7 +49,7 @@ n_components : int, default=2
         Sizes of the encoder's hidden layers between the input and the code; the decoder mirrors
         them. ``()`` gives a single-layer encoder and decoder.
 
-    activation : {"relu", "sigmoid", "tanh", "identity"}, default={activation_default}
+    activation : {"relu", "sigmoid", "tanh", "identity"}, default="relu"
         Activation of the hidden layers, and of the code layer when ``code_activation="same"``.
         ``"identity"`` with ``hidden_layer_sizes=()`` is a linear autoencoder, which under
         squared loss learns PCA's principal subspace (Baldi & Hornik, 1989).
@@ -40,8 +64,7 @@ n_components : int, default=2
         Activation of the reconstruction. ``"auto"`` is ``"sigmoid"`` for cross-entropy and
         ``"identity"`` for squared loss.
 
-    tied_weights : bool, default=False
-        Decoder weights are the transposed encoder weights (``W' = W^T``).
+    {tied_weights}
 
     loss : {"squared", "cross_entropy"}, default="squared"
         Reconstruction loss, averaged over features. ``"cross_entropy"`` is the Bernoulli
@@ -50,7 +73,12 @@ n_components : int, default=2
 DOCS["engine_params"] = """\
 alpha : float, default=0.0
         L2 penalty on the weight matrices (not the biases), added to the mean loss of a
-        minibatch as ``alpha / 2 * ||W||^2`` (Adam's coupled weight decay).
+        minibatch as ``alpha / 2 * ||W||^2`` (Adam's coupled weight decay), whatever the
+        minibatch's size. scikit-learn's MLPs divide their penalty by the minibatch's rows,
+        ``alpha / (2 * batch_size) * ||W||^2``: next to the same loss, their ``alpha`` is this
+        one times ``batch_size`` (times ``batch_size / 2`` against
+        :class:`~sklearn.neural_network.MLPRegressor`, whose squared loss is half the mean
+        squared error).
 
     learning_rate : {"constant", "adaptive", "cosine"}, default="constant"
         Schedule of Adam's step size over the epochs of a :meth:`fit` call, which starts at
@@ -101,11 +129,26 @@ alpha : float, default=0.0
         when available). Resolved in :meth:`fit`; a pickled model loads on a CPU-only machine.
 
     verbose : int, default=0
-        Show a progress bar with the epoch, training loss and validation loss."""
+        0: silent. 1: one progress bar (tqdm, on standard error) over the epochs, with the
+        training loss and, with early stopping, the validation loss; a greedy stack
+        (``pretrain="greedy"``) first shows one bar over its levels, whose own fits stay
+        silent. Nothing is printed."""
 
-# The engine's parameters without ``alpha``, for estimators whose ``alpha`` has another default
-# or meaning (they document ``alpha`` themselves, just before this fragment).
-DOCS["engine_params_after_alpha"] = DOCS["engine_params"].split("\n\n    ", 1)[1]
+
+
+def drop_params(fragment, *names):
+    """``fragment`` without the entries of the parameters ``names``, for an estimator that
+    documents them itself or does not have them."""
+    entries = fragment.split("\n\n    ")
+    kept = [e for e in entries if e.split(" : ", 1)[0] not in names]
+    if len(kept) != len(entries) - len(names):
+        raise KeyError(f"not all of {names} are documented by the fragment")
+    return "\n\n    ".join(kept)
+
+
+# The engine's parameters without ``alpha``, for estimators whose ``alpha`` has another
+# meaning or more to it (they document ``alpha`` themselves, just before this fragment).
+DOCS["engine_params_after_alpha"] = drop_params(DOCS["engine_params"], "alpha")
 
 DOCS["autoencoder_attributes"] = """\
 mean_ : ndarray of shape (``n_features_in_``,)
@@ -143,10 +186,63 @@ module_ : torch.nn.Module
     feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Names of features seen during :meth:`fit`, when ``X`` has string column names."""
 
+# Whole sections: the header, then the shared entries. A class's own attributes follow the
+# placeholder, in the section it opens.
+DOCS["engine_attributes_section"] = """\
+Attributes
+    ----------
+    {engine_attributes}"""
+
+DOCS["autoencoder_attributes_section"] = """\
+{engine_attributes_section}
+
+    {autoencoder_attributes}"""
+
 
 # A placeholder: a Python identifier in braces. Set literals in docstrings such as
 # ``{"item", "user"}`` or ``{2e-3, 3e-3}`` do not match.
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+# A parameter line that states its default: ``    name : type, default=value``.
+_DEFAULT_LINE = re.compile(r"^(\s*(\w+) : .*default=)(.+)$", re.MULTILINE)
+
+
+def _format_default(value):
+    """``value`` as a docstring writes a default: strings in double quotes, small floats in
+    short scientific notation (``1e-3``)."""
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, float) and value and abs(value) < 1e-2:
+        short = f"{value:.0e}".replace("e-0", "e-")
+        if float(short) == value:
+            return short
+    return repr(value)
+
+
+def _written_default_is(written, value):
+    try:
+        parsed = ast.literal_eval(written)
+    except (ValueError, SyntaxError):  # such as np.nan: left as written
+        return True
+    return type(parsed) is type(value) and parsed == value
+
+
+def _signature_defaults(obj, doc):
+    """``doc`` with each stated default that differs from ``obj``'s signature rewritten."""
+    try:
+        params = inspect.signature(obj).parameters
+    except (TypeError, ValueError):
+        return doc
+
+    def rewrite(match):
+        head, name, written = match.groups()
+        param = params.get(name)
+        if (param is None or param.default is inspect.Parameter.empty
+                or _written_default_is(written, param.default)):
+            return match.group(0)
+        return head + _format_default(param.default)
+
+    return _DEFAULT_LINE.sub(rewrite, doc)
 
 
 def fill_doc(obj=None, /, **fragments):
@@ -154,7 +250,9 @@ def fill_doc(obj=None, /, **fragments):
 
     Use as ``@fill_doc`` for the shared :data:`DOCS` fragments only, or as
     ``@fill_doc(key=text, ...)`` to add fragments of one class or override shared ones for it.
-    Placeholders inside fragments are filled too.
+    Placeholders inside fragments are filled too. Then every parameter line that states a
+    default (``name : type, default=value``) is given ``obj``'s own default, from its
+    signature, where the text says otherwise.
 
     Parameters
     ----------
@@ -187,5 +285,5 @@ def fill_doc(obj=None, /, **fragments):
                            f"is not a docstring fragment; known: {sorted(docs)}.")
         return _PLACEHOLDER.sub(substitute, docs[key])
 
-    obj.__doc__ = _PLACEHOLDER.sub(substitute, obj.__doc__)
+    obj.__doc__ = _signature_defaults(obj, _PLACEHOLDER.sub(substitute, obj.__doc__))
     return obj

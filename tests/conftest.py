@@ -2,6 +2,7 @@
 
 import os
 
+import numpy as np
 import pytest
 
 
@@ -34,3 +35,21 @@ def digits():
 
     X, y = load_digits(return_X_y=True)
     return (X / 16.0), y
+
+
+def small_fit_data(cls):
+    """Small training data ``(X, y)`` of the kind the estimator class ``cls`` fits."""
+    from sklearn.base import ClassifierMixin, RegressorMixin, TransformerMixin
+
+    from skae.recommenders._topn_base import BaseTopNRecommender
+
+    rng = np.random.RandomState(0)
+    if issubclass(cls, RegressorMixin):  # AutoRec, mDA-CF: (user id, item id) -> rating
+        X = np.column_stack([rng.randint(0, 15, 120), rng.randint(0, 10, 120)])
+        return X, rng.randint(1, 6, 120).astype(float)
+    if issubclass(cls, ClassifierMixin):  # classes 0-2, and unlabelled rows (-1)
+        return rng.rand(80, 12), np.tile([0, 1, 2, -1], 20)
+    if issubclass(cls, BaseTopNRecommender):  # a user x item interaction matrix
+        return (rng.rand(60, 20) > 0.7).astype(np.float32), None
+    assert issubclass(cls, TransformerMixin), cls
+    return rng.rand(80, 12), None

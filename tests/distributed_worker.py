@@ -65,10 +65,10 @@ def cases(d, memmap_path=None):
         "AutoencoderImputer": (
             AutoencoderImputer(n_components=3, hidden_layer_sizes=(8,), max_iter=4,
                                batch_size=32, random_state=0), (d["X_missing"],)),
-        "AutoRecRegressor": (AutoRecRegressor(hidden_units=8, max_iter=4, random_state=0),
+        "AutoRecRegressor": (AutoRecRegressor(n_components=8, max_iter=4, random_state=0),
                              (d["pairs"], d["ratings"])),
         "AutoRecRegressor-adam": (
-            AutoRecRegressor(hidden_units=8, max_iter=4, solver="adam", batch_size=8,
+            AutoRecRegressor(n_components=8, max_iter=4, solver="adam", batch_size=8,
                              random_state=0), (d["pairs"], d["ratings"])),
         "CDAE": (CDAE(n_components=4, max_iter=4, batch_size=16, random_state=0),
                  (d["counts"],)),

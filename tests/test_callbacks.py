@@ -119,7 +119,7 @@ def test_convergence_warning_points_at_the_users_line(X):
         (lambda: _ae(max_iter=2).fit(X)),
         (lambda: MultVAE(n_components=2, hidden_layer_sizes=(8,), max_iter=2,
                          random_state=0).fit((X > 0.5).astype(float))),
-        (lambda: AutoRecRegressor(hidden_units=4, max_iter=2, random_state=0)
+        (lambda: AutoRecRegressor(n_components=4, max_iter=2, random_state=0)
          .fit(ratings_X, ratings_y)),
     ]
     for fit in cases:

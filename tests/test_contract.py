@@ -89,7 +89,7 @@ def test_an_estimator_without_early_stopping_declares_none():
     assert "early_stopping" not in cdl.get_params()
     assert not hasattr(cdl, "early_stopping")
     assert cdl._training_config().early_stopping is False
-    assert cdl._training_config().alpha == cdl.lambda_w
+    assert cdl._training_config().alpha == cdl.alpha
 
 
 def test_training_config_from_params_ignores_other_parameters():

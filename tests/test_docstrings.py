@@ -13,15 +13,13 @@ import re
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pytest
 from numpydoc.docscrape import ClassDoc
 from numpydoc.validate import ERROR_MSGS, validate
-from sklearn.base import ClassifierMixin, RegressorMixin, TransformerMixin
 
 from skae._docs import DOCS, fill_doc
-from skae.recommenders._topn_base import BaseTopNRecommender
 from skae.utils import CHECK_PARAMS, EXPECTED_FAILED_CHECKS, all_estimators
+from tests.conftest import small_fit_data
 
 ESTIMATORS = all_estimators()
 IDS = [name for name, _ in ESTIMATORS]
@@ -79,20 +77,6 @@ def test_members_are_found():
     assert "get_params" not in set(_members(members["Autoencoder"]))  # scikit-learn's
 
 
-def _fit_data(cls):
-    """Small training data of the kind ``cls`` fits."""
-    rng = np.random.RandomState(0)
-    if issubclass(cls, RegressorMixin):  # AutoRec: (user id, item id) -> rating
-        X = np.column_stack([rng.randint(0, 15, 120), rng.randint(0, 10, 120)])
-        return X, rng.randint(1, 6, 120).astype(float)
-    if issubclass(cls, ClassifierMixin):  # classes 0-2, and unlabelled rows (-1)
-        return rng.rand(80, 12), np.tile([0, 1, 2, -1], 20)
-    if issubclass(cls, BaseTopNRecommender):  # a user x item interaction matrix
-        return (rng.rand(60, 20) > 0.7).astype(np.float32), None
-    assert issubclass(cls, TransformerMixin), cls
-    return rng.rand(80, 12), None
-
-
 @pytest.mark.parametrize("name, cls", ESTIMATORS, ids=IDS)
 def test_parameters_and_fitted_attributes_are_documented(name, cls):
     # numpydoc checks the Parameters section against the signature (PR01, PR02) but not the
@@ -102,7 +86,7 @@ def test_parameters_and_fitted_attributes_are_documented(name, cls):
     assert set(cls().get_params()) <= params, f"{name}: undocumented parameters"
     documented = {a.name for a in doc["Attributes"]}
     est = cls(**CHECK_PARAMS.get(name, {}))
-    X, y = _fit_data(cls)
+    X, y = small_fit_data(cls)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         est.fit(X, y)
@@ -129,9 +113,11 @@ def test_fill_doc_shared_fragments_and_overrides():
         {autoencoder_params}
         """
 
-    assert 'default="relu"' in Plain.__doc__ and "{" + "activation_default}" not in Plain.__doc__
+    assert 'default="relu"' in Plain.__doc__ and "{" + "tied_weights}" not in Plain.__doc__
+    assert "tied_weights : bool, default=False" in Plain.__doc__  # a fragment in a fragment
 
-    @fill_doc(activation_default='"sigmoid"', extra="x : int\n        An extra one.")
+    @fill_doc(tied_weights="tied_weights : bool\n        Overridden.",
+              extra="x : int\n        An extra one.")
     class Overridden:
         """Doc.
 
@@ -142,14 +128,41 @@ def test_fill_doc_shared_fragments_and_overrides():
         {extra}
         """
 
-    assert 'default="sigmoid"' in Overridden.__doc__ and 'default="relu"' not in Overridden.__doc__
-    assert "x : int" in Overridden.__doc__
-    assert "activation_default" in DOCS and 'default="relu"' not in DOCS["autoencoder_params"]
+    assert "Overridden." in Overridden.__doc__ and "W' = W^T" not in Overridden.__doc__
+    assert "x : int" in Overridden.__doc__ and "W' = W^T" in DOCS["tied_weights"]
 
     with pytest.raises(KeyError, match="misspelt"):
         @fill_doc
         class Misspelt:
             """{misspelt}"""
+
+
+@fill_doc
+class _Sigmoid:
+    """A class whose defaults differ from the shared fragments' (at module level: the fragments
+    are indented for a class docstring).
+
+    Parameters
+    ----------
+    {autoencoder_params}
+
+    {engine_params}
+    """
+
+    def __init__(self, n_components=2, hidden_layer_sizes=(64,), activation="sigmoid",
+                 learning_rate_init=3e-3, max_iter=50, alpha=0.0):
+        pass
+
+
+def test_fill_doc_writes_the_signatures_defaults():
+    # A shared fragment states the usual default; each class's docs show its own.
+    doc = {p.name: p.type for p in ClassDoc(_Sigmoid, config={})["Parameters"]}
+    assert doc["activation"].endswith('default="sigmoid"')
+    assert doc["hidden_layer_sizes"].endswith("default=(64,)")
+    assert doc["learning_rate_init"].endswith("default=3e-3")
+    assert doc["max_iter"].endswith("default=50")
+    # Unchanged where the text already says it, or where the signature has no such parameter.
+    assert doc["alpha"].endswith("default=0.0") and doc["tol"].endswith("default=1e-4")
 
 
 def test_activation_defaults_in_docs_match_the_signatures():

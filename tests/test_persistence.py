@@ -34,7 +34,7 @@ def _fitted():
         (VariationalAutoencoder(likelihood="bernoulli", **small).fit(X), "score_samples"),
         (MultVAE(n_components=2, hidden_layer_sizes=(4,), **small).fit(X), "predict_scores"),
         (CDAE(n_components=3, **small).fit(X), "predict_scores"),
-        (AutoRecRegressor(hidden_units=3, solver="lbfgs", **small).fit(PAIRS, RATINGS),
+        (AutoRecRegressor(n_components=3, solver="lbfgs", **small).fit(PAIRS, RATINGS),
          "predict"),
     ]
 
@@ -71,7 +71,7 @@ def test_pickle_and_deepcopy_round_trip(i):
 
 
 def test_lbfgs_autorec_warm_starts_after_pickle_and_deepcopy():
-    est = AutoRecRegressor(hidden_units=3, solver="lbfgs", max_iter=2, warm_start=True,
+    est = AutoRecRegressor(n_components=3, solver="lbfgs", max_iter=2, warm_start=True,
                            random_state=0).fit(PAIRS, RATINGS)
     for copied in (pickle.loads(pickle.dumps(est)), copy.deepcopy(est)):
         copied.fit(PAIRS, RATINGS)  # raised AttributeError ('LBFGS' ... '_params') before

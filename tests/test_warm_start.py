@@ -34,9 +34,9 @@ CASES = [
     (CDAE(n_components=3), CLICKS, None, {"n_components": 4}),
     (MultDAE(n_components=3, hidden_layer_sizes=()), CLICKS, None, {"n_components": 4}),
     (MultVAE(n_components=3, hidden_layer_sizes=()), CLICKS, None, {"activation": "relu"}),
-    (AutoRecRegressor(hidden_units=4), PAIRS, RATINGS, {"shrink_toward": "zero"}),
-    (AutoRecRegressor(hidden_units=4), PAIRS, RATINGS, {"solver": "lbfgs"}),
-    (AutoRecRegressor(hidden_units=4), PAIRS, RATINGS, {"kind": "user"}),
+    (AutoRecRegressor(n_components=4), PAIRS, RATINGS, {"shrink_toward": "zero"}),
+    (AutoRecRegressor(n_components=4), PAIRS, RATINGS, {"solver": "lbfgs"}),
+    (AutoRecRegressor(n_components=4), PAIRS, RATINGS, {"kind": "user"}),
 ]
 
 

@@ -68,7 +68,7 @@ fig.subplots_adjust(left=0.12)
 # Likelihoods: the ELBO, and the tighter importance-weighted bound with 100 samples
 # (Burda et al., 2016). Images of clothes get a much lower bound than unseen digits.
 elbo_digits = vae.score(X_test)
-vae.set_params(n_importance=100)
+vae.set_params(n_draws=100)
 iwae_digits, iwae_fashion = vae.score_samples(X_test), vae.score_samples(F_test)
 print(f"MNIST test: ELBO {elbo_digits:.1f}, IWAE(k=100) {iwae_digits.mean():.1f} nats per image")
 print(f"Fashion-MNIST test: IWAE(k=100) {iwae_fashion.mean():.1f} nats per image")

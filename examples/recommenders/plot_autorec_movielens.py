@@ -27,7 +27,7 @@ train, test = load_movielens("100k", split="u1")
 X_train, y_train = train[["user", "item"]], train["rating"].to_numpy(float)
 X_test, y_test = test[["user", "item"]], test["rating"].to_numpy(float)
 
-model = AutoRecRegressor(hidden_units=500, alpha=3e-3, max_iter=60, early_stopping=True,
+model = AutoRecRegressor(n_components=500, alpha=3e-3, max_iter=60, early_stopping=True,
                          n_iter_no_change=10, random_state=0)
 model.fit(X_train, y_train)
 
@@ -68,7 +68,7 @@ plt.show()
 # predicted close to their mean rating whatever the item. The default
 # ``shrink_toward="mean"`` shrinks them toward the weights shared by all users instead, which
 # keeps what the item's code says about the item. The gap is largest for the lightest users.
-plain = AutoRecRegressor(hidden_units=500, alpha=3e-3, max_iter=60, early_stopping=True,
+plain = AutoRecRegressor(n_components=500, alpha=3e-3, max_iter=60, early_stopping=True,
                          n_iter_no_change=10, shrink_toward="zero", random_state=0)
 plain.fit(X_train, y_train)
 print(f"I-AutoRec, shrink_toward='zero': "

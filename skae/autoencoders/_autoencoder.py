@@ -28,11 +28,7 @@ class Autoencoder(BaseAutoencoder):
 
     {engine_params}
 
-    Attributes
-    ----------
-    {engine_attributes}
-
-    {autoencoder_attributes}
+    {autoencoder_attributes_section}
 
     See Also
     --------

@@ -11,8 +11,7 @@ from skae.utils._sklearn_compat import Interval
 __all__ = ["ContractiveAutoencoder"]
 
 
-# The shared parameter docs state Autoencoder's default activation; this class's differs.
-@fill_doc(activation_default='"sigmoid"')
+@fill_doc
 class ContractiveAutoencoder(Autoencoder):
     """Contractive autoencoder: reconstruction loss plus the encoder's squared Jacobian norm.
 
@@ -39,11 +38,7 @@ class ContractiveAutoencoder(Autoencoder):
 
     {engine_params}
 
-    Attributes
-    ----------
-    {engine_attributes}
-
-    {autoencoder_attributes}
+    {autoencoder_attributes_section}
 
     See Also
     --------

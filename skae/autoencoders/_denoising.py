@@ -57,11 +57,7 @@ class DenoisingAutoencoder(Autoencoder):
 
     {engine_params}
 
-    Attributes
-    ----------
-    {engine_attributes}
-
-    {autoencoder_attributes}
+    {autoencoder_attributes_section}
 
     See Also
     --------

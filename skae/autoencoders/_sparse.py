@@ -44,11 +44,7 @@ class SparseAutoencoder(Autoencoder):
 
     {engine_params}
 
-    Attributes
-    ----------
-    {engine_attributes}
-
-    {autoencoder_attributes}
+    {autoencoder_attributes_section}
 
     See Also
     --------

@@ -7,12 +7,14 @@ import torch
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
+from tqdm.auto import tqdm
 
 from skae._base import BaseAutoencoder
 from skae._docs import fill_doc
 from skae._engine import StreamedRows
 from skae._estimator import store_init_params
 from skae.autoencoders._autoencoder import Autoencoder
+from skae.utils._distributed import current_shard
 from skae.utils._sklearn_compat import StrOptions
 
 __all__ = ["StackedAutoencoder"]
@@ -75,31 +77,15 @@ class StackedAutoencoder(Autoencoder):
     ----------
     {autoencoder_params}
 
-    pretrain : "greedy" or None, default="greedy"
-        Greedy layer-wise pretraining before fine-tuning, or none.
-
-    pretrain_estimator : BaseAutoencoder instance or None, default=None
-        Template of the one-layer autoencoders of the greedy phase. Each level is a clone with
-        ``n_components``, ``hidden_layer_sizes=()``, ``activation``, ``code_activation`` (the
-        code activation for the top level, ``activation`` below it), ``tied_weights`` and
-        ``random_state`` set by this estimator; the first level also takes ``loss`` and
-        ``out_activation``, deeper levels reconstruct codes with the squared loss and
-        ``out_activation=activation``. Its own settings (noise, sparsity, ``max_iter``,
-        learning rate...) are kept. None means an :class:`Autoencoder` with this estimator's
-        engine settings (``learning_rate_init``, ``batch_size``, ``max_iter``, ``tol``,
-        ``alpha``...).
+    {pretrain_params}
 
     {engine_params}
 
-    Attributes
-    ----------
-    {engine_attributes}
+    {autoencoder_attributes_section}
 
     estimators_ : list of BaseAutoencoder
         The fitted one-layer autoencoders of the greedy phase, from the input upwards; empty
         when ``pretrain=None``.
-
-    {autoencoder_attributes}
 
     See Also
     --------
@@ -177,10 +163,16 @@ class StackedAutoencoder(Autoencoder):
         """Fit one autoencoder per level on the code of the level below (the greedy phase)."""
         sizes = [*self._hidden_sizes(), self.n_components]
         estimators = []
-        for depth, size in enumerate(sizes):
+        # verbose: one bar over the levels, whose own fits are silent (rank 0 only when the
+        # fit is data-parallel, as the engine's bar over the epochs).
+        shard = current_shard()
+        levels = tqdm(list(enumerate(sizes)), desc=f"{type(self).__name__} pre-training",
+                      unit="level", leave=False,
+                      disable=not self.verbose or (shard is not None and shard.rank != 0))
+        for depth, size in levels:
             est = self._layer_template().set_params(
                 n_components=size, hidden_layer_sizes=(), activation=self.activation,
-                tied_weights=self.tied_weights, device=self.device,
+                tied_weights=self.tied_weights, device=self.device, verbose=0,
                 random_state=int(torch.randint(np.iinfo(np.int32).max, (1,),
                                                generator=generator)),
             )

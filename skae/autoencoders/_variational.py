@@ -84,16 +84,15 @@ class VariationalAutoencoder(BaseAutoencoder):
         ``beta != 1`` the training loss is no longer a bound, but :meth:`score_samples`
         still is (it always uses ``beta=1``).
 
-    n_importance : int, default=1
-        Number of latent samples ``k`` per data point in :meth:`score_samples`. ``1``: the
-        ELBO (one sample, closed-form KL). ``k > 1``: the importance-weighted bound of Burda et
-        al. (2016), tighter as ``k`` grows and converging to ``log p(x)``.
+    n_draws : int, default=1
+        Number of draws ``k`` of ``z`` from the posterior ``q(z|x)`` per data point in
+        :meth:`score_samples`. ``1``: the ELBO (one draw, closed-form KL). ``k > 1``: the
+        importance-weighted bound of Burda et al. (2016), tighter as ``k`` grows and
+        converging to ``log p(x)``.
 
     {engine_params}
 
-    Attributes
-    ----------
-    {engine_attributes}
+    {engine_attributes_section}
 
     mean_ : ndarray of shape (``n_features_in_``,)
         Per-feature mean of the training data of the first fit, subtracted before encoding.
@@ -151,7 +150,7 @@ class VariationalAutoencoder(BaseAutoencoder):
         **BaseAutoencoder._parameter_constraints,
         "likelihood": [StrOptions({"auto", *LIKELIHOODS})],
         "beta": [Interval(Real, 0, None, closed="left")],
-        "n_importance": [Interval(Integral, 1, None, closed="left")],
+        "n_draws": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(
@@ -162,7 +161,7 @@ class VariationalAutoencoder(BaseAutoencoder):
         activation="relu",
         likelihood="auto",
         beta=1.0,
-        n_importance=1,
+        n_draws=1,
         alpha=0.0,
         learning_rate="constant",
         learning_rate_init=1e-3,
@@ -230,7 +229,7 @@ class VariationalAutoencoder(BaseAutoencoder):
 
     # -- public API ------------------------------------------------------------------------
     def _row_noise(self, rows):
-        """Standard normal draws ``(n_rows, n_importance, n_components)``, keyed per row.
+        """Standard normal draws ``(n_rows, n_draws, n_components)``, keyed per row.
 
         Each row's draws are a function of the model's score seed and the row's float32 bytes
         only (:func:`skae._random.keyed_standard_normal`, vectorised): draws are independent
@@ -238,13 +237,13 @@ class VariationalAutoencoder(BaseAutoencoder):
         and a row's score does not depend on the rows scored with it or on their order.
         """
         eps = keyed_standard_normal(rows, self._score_seed,
-                                    (self.n_importance, self.n_components))
+                                    (self.n_draws, self.n_components))
         return torch.from_numpy(eps).to(self.device_)
 
     def score_samples(self, X):
         """Lower bound on the log-likelihood ``log p(x)`` of each sample, in nats.
 
-        With ``n_importance=1`` the ELBO; with ``n_importance=k > 1`` the importance-weighted
+        With ``n_draws=1`` the ELBO; with ``n_draws=k > 1`` the importance-weighted
         bound ``log (1/k) sum_i p(x, z_i) / q(z_i|x)`` (Burda et al., 2016, eq. 8). The draws
         of ``z`` depend only on the fitted model and the sample, so the result is reproducible
         and each sample's score is the same whatever other rows are passed with it.
@@ -264,11 +263,11 @@ class VariationalAutoencoder(BaseAutoencoder):
         self._check_unit_interval(X)
         # Rows per batch: the k decoded draws of each row are alive at once, so bound
         # batch * k * n_features (about 16 MB of float32).
-        step = int(np.clip(2**22 // (self.n_importance * X.shape[1]), 1, PREDICT_BATCH_SIZE))
+        step = int(np.clip(2**22 // (self.n_draws * X.shape[1]), 1, PREDICT_BATCH_SIZE))
 
         def bound(module, x):
             eps = self._row_noise(x.cpu().numpy())
-            if self.n_importance == 1:
+            if self.n_draws == 1:
                 return module.elbo(x, eps[:, 0])
             return module.importance_weighted(x, eps)
 

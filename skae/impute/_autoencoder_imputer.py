@@ -1,6 +1,5 @@
 """``AutoencoderImputer``: fill in missing entries with a denoising or variational autoencoder."""
 
-import re
 import warnings
 from numbers import Integral, Real
 
@@ -10,7 +9,7 @@ from scipy.special import log_ndtr
 from sklearn.utils.validation import FLOAT_DTYPES, check_is_fitted
 
 from skae._contract import TrainingData
-from skae._docs import DOCS, fill_doc
+from skae._docs import fill_doc
 from skae._engine import BatchSource
 from skae._estimator import (
     ENGINE_PARAMETER_CONSTRAINTS,
@@ -39,25 +38,12 @@ __all__ = ["AutoencoderImputer"]
 _CLIP = 5.0
 
 
-def _with_defaults(fragment, **defaults):
-    """The docstring fragment ``fragment`` with the defaults its parameter lines state replaced
-    by ``defaults`` (name -> the default as written), for the engine parameters whose defaults
-    this estimator changes; a test checks that every documented default is the signature's."""
-    for name, value in defaults.items():
-        fragment = re.sub(rf"^(\s*{name} : .*default=)\S+$", rf"\g<1>{value}", fragment,
-                          flags=re.MULTILINE)
-    return fragment
-
-
 # Training an imputer on a noisy task (fresh hidden entries every minibatch) profits from many
-# small steps and an annealed step size; chosen on masks drawn from the training part of each
-# data set only (benchmarks/bench_impute.py --select).
-_ENGINE_PARAMS = _with_defaults(DOCS["engine_params"], learning_rate='"cosine"',
-                                learning_rate_init="3e-3", batch_size="64",
-                                n_iter_no_change="30")
-
-
-@fill_doc(engine_params=_ENGINE_PARAMS)
+# small steps and an annealed step size: the defaults of learning_rate, learning_rate_init,
+# batch_size and n_iter_no_change differ from the engine's, chosen on masks drawn from the
+# training part of each data set only (benchmarks/bench_impute.py --select). fill_doc writes
+# them into the shared docs of the engine's parameters.
+@fill_doc
 class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
     """Fill in missing entries with an autoencoder trained on the observed entries.
 
@@ -97,9 +83,10 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
     activation : {"relu", "sigmoid", "tanh", "identity"}, default="relu"
         Activation of the hidden layers (the code is linear).
 
-    hide_fraction : float in [0, 1), default=0.25
-        Average share of the observed entries of a row hidden from the network by random
-        masking during training; 0 hides nothing (see the Notes for how entries are hidden).
+    noise_level : float in [0, 1), default=0.25
+        Corruption level of the training input: the average share of the observed entries
+        of a row hidden from the network (marked missing in its input, kept in the loss);
+        0 hides nothing (see the Notes for how entries are hidden).
 
     n_networks : int, default=5
         Number of denoising autoencoders trained side by side, each from its own initial
@@ -113,14 +100,15 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
         False: a denoising autoencoder, and :meth:`transform` returns its prediction (a
         conditional mean). True: a variational autoencoder (MIWAE), and :meth:`transform`
         returns one draw from ``p(x_missing | x_observed)`` by sampling importance resampling
-        over ``n_importance`` latent draws (Mattei & Frellsen 2019, sec. 4.2). The draws of a
+        over ``n_draws`` latent draws (Mattei & Frellsen 2019, sec. 4.2). The draws of a
         row depend only on the fitted model and the row (reproducible, whatever rows come
         with it); for ``m`` multiple imputations fit ``m`` imputers with different
         ``random_state``, as :class:`~sklearn.impute.IterativeImputer` suggests.
 
-    n_importance : int, default=10
-        Number of latent draws ``k`` per sample of the MIWAE bound (training) and of the
-        resampling (:meth:`transform`); used only with ``sample_posterior=True``.
+    n_draws : int, default=10
+        Number of draws ``k`` of the latent variable from its approximate posterior, per
+        sample, in the MIWAE bound (training) and in the resampling (:meth:`transform`);
+        used only with ``sample_posterior=True``.
 
     add_indicator : bool, default=False
         Append a :class:`~sklearn.impute.MissingIndicator` of the features that had missing
@@ -133,9 +121,7 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
 
     {engine_params}
 
-    Attributes
-    ----------
-    {engine_attributes}
+    {engine_attributes_section}
 
     mean_ : ndarray of shape (``n_features_in_``,)
         Mean of the observed entries of each feature in the first :meth:`fit` (0 for a
@@ -168,7 +154,7 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
     **How entries are hidden.** Afresh for every training minibatch, from the estimator's own
     generator, each row is hidden in one of two ways, by a fair coin: either each of its
     observed entries independently, with a probability drawn for the row uniformly with mean
-    ``hide_fraction`` (in ``[0, 2 hide_fraction]``, or ``[2 hide_fraction - 1, 1]`` above
+    ``noise_level`` (in ``[0, 2 noise_level]``, or ``[2 noise_level - 1, 1]`` above
     0.5), so that the network meets every density of holes and is not tuned to one; or where
     another row of the minibatch is missing, so that it also learns holes shaped like the real
     ones (a block of an image, features that go missing together).
@@ -232,10 +218,10 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
         "n_components": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "hidden_layer_sizes": ["array-like"],
         "activation": [StrOptions(set(ACTIVATIONS))],
-        "hide_fraction": [Interval(Real, 0, 1, closed="left")],
+        "noise_level": [Interval(Real, 0, 1, closed="left")],
         "n_networks": [Interval(Integral, 1, None, closed="left")],
         "sample_posterior": ["boolean"],
-        "n_importance": [Interval(Integral, 1, None, closed="left")],
+        "n_draws": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(
@@ -245,10 +231,10 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
         n_components="auto",
         hidden_layer_sizes=(256,),
         activation="relu",
-        hide_fraction=0.25,
+        noise_level=0.25,
         n_networks=5,
         sample_posterior=False,
-        n_importance=10,
+        n_draws=10,
         add_indicator=False,
         keep_empty_features=False,
         alpha=0.0,
@@ -364,17 +350,17 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
         side-by-side networks gets its own. Each row is hidden in one of two ways, by a fair
         coin: (a) masking noise (Vincent et al. 2008, sec. 2.3), each observed entry hidden
         independently with a probability drawn for the row uniformly with mean
-        ``hide_fraction`` (in ``[0, 2 hide_fraction]``, or ``[2 hide_fraction - 1, 1]`` above
+        ``noise_level`` (in ``[0, 2 noise_level]``, or ``[2 noise_level - 1, 1]`` above
         0.5), so that the network meets every density of holes, the data's included, and is
         not tuned to one; (b) the missingness pattern of another row of the minibatch, so that
         it also learns holes shaped like the real ones (blocks in images, features that go
         missing together).
         """
-        if self.hide_fraction == 0:
+        if self.noise_level == 0:
             return observed.expand(copies, *observed.shape)
         gen, device, (n, d) = ctx.generator, observed.device, observed.shape
-        low = max(0.0, 2 * self.hide_fraction - 1)
-        high = min(1.0, 2 * self.hide_fraction)
+        low = max(0.0, 2 * self.noise_level - 1)
+        high = min(1.0, 2 * self.noise_level)
         rate = low + (high - low) * torch.rand((copies, n, 1), generator=gen)
         keep = (torch.rand((copies, n, d), generator=gen) >= rate).to(device)
         other_rows = torch.argsort(torch.rand((copies, n), generator=gen), dim=1).to(device)
@@ -383,7 +369,7 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
         return observed * keep
 
     def _latent_noise(self, n_rows, ctx):
-        return torch.randn((n_rows, self.n_importance, self._n_components()),
+        return torch.randn((n_rows, self.n_draws, self._n_components()),
                            generator=ctx.generator).to(ctx.device)
 
     def _loss(self, module, batch, ctx):
@@ -473,7 +459,7 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
         """Standard normal draws of each row, keyed by the row's bytes and the fitted seed
         (:func:`skae._random.keyed_standard_normal`): the latent draws, one Gumbel variable
         per latent draw, and the decoder noise, side by side."""
-        k, n = self.n_importance, self._n_components()
+        k, n = self.n_draws, self._n_components()
         eps = keyed_standard_normal(X, self._sample_seed, (k * n + k + len(self.scale_),))
         # Standard Gumbel draws from standard normal ones: g = -log(-log Phi(e)), with
         # log Phi computed directly so that it stays finite in the tails.
@@ -482,7 +468,7 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
                           eps[:, k * n + k:][:, self._valid_mask]])
 
     def _sample(self, module, batch, d):
-        k, n = self.n_importance, self._n_components()
+        k, n = self.n_draws, self._n_components()
         x, observed, rest = batch[:, :d], batch[:, d:2 * d], batch[:, 2 * d:]
         eps = rest[:, :k * n].reshape(-1, k, n)
         return module.sample(x, observed, eps, rest[:, k * n:k * n + k], rest[:, k * n + k:])

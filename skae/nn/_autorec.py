@@ -44,8 +44,8 @@ class AutoRecModule(MLPAutoencoder):
     ----------
     n_features : int
         Input and output width (users for I-AutoRec, items for U-AutoRec).
-    hidden_units : int
-        Width of the hidden layer.
+    n_components : int
+        Width of the hidden layer (the code).
     activation, out_activation : str
         Hidden and output activations (keys of :data:`skae.nn.ACTIVATIONS`).
     shared_decoder : bool, default=False
@@ -54,14 +54,14 @@ class AutoRecModule(MLPAutoencoder):
         Source of randomness for the initial weights.
     """
 
-    def __init__(self, n_features, hidden_units, *, activation="sigmoid",
+    def __init__(self, n_features, n_components, *, activation="sigmoid",
                  out_activation="identity", shared_decoder=False, generator=None):
-        super().__init__(n_features, (), hidden_units, activation=activation,
+        super().__init__(n_features, (), n_components, activation=activation,
                          out_activation=out_activation, generator=generator)
         self.shared_decoder = bool(shared_decoder)
         if self.shared_decoder:
             # Zero start: the network starts as the plain AutoRec it generalises.
-            self.decoder_mean = nn.Parameter(torch.zeros(int(hidden_units)))
+            self.decoder_mean = nn.Parameter(torch.zeros(int(n_components)))
 
     def decode_logits(self, h):
         """``W h + b`` with ``W = 1 w0^T + D`` when the decoder is shared."""

@@ -19,14 +19,14 @@ from skae.nn._autoencoder import MLPAutoencoder
 __all__ = ["CDLModule", "marginalized_denoising_features", "marginalized_denoising_mapping"]
 
 
-def marginalized_denoising_mapping(x, corruption, ridge=1e-5):
+def marginalized_denoising_mapping(x, level, ridge=1e-5):
     """The mDA mapping ``W`` that best reconstructs ``x`` from its corrupted copies, in closed form.
 
-    Each input feature is dropped (set to 0) with probability ``corruption``; a constant
+    Each input feature is dropped (set to 0) with probability ``level``; a constant
     bias feature is appended and never dropped. ``W`` minimises the expected squared error
     ``E ||x - [x~, 1] W||^2`` over the corruption, which depends only on the second moments
     ``S = [x, 1]^T [x, 1]`` (Chen et al., ICML 2012, eq. 4-6): with ``q`` the probability that
-    a feature survives (``1 - corruption``, 1 for the bias),
+    a feature survives (``1 - level``, 1 for the bias),
 
     - ``E[x~^T x~]`` is ``S_ij q_i q_j`` off the diagonal and ``S_ii q_i`` on it,
     - ``E[x~^T x]`` is ``S_ij q_i``,
@@ -38,8 +38,9 @@ def marginalized_denoising_mapping(x, corruption, ridge=1e-5):
     ----------
     x : torch.Tensor of shape (n_samples, n_features)
         Input rows (float64 advised: the Gram matrix is solved directly).
-    corruption : float
-        Probability in [0, 1) that a feature is dropped.
+    level : float
+        Probability in [0, 1) that a feature is dropped (the masking noise's level, as in
+        :func:`skae.nn.masking_noise`).
     ridge : float, default=1e-5
         Added to the diagonal of the non-bias part of ``E[x~^T x~]``.
 
@@ -50,7 +51,7 @@ def marginalized_denoising_mapping(x, corruption, ridge=1e-5):
     """
     n, d = x.shape
     xb = torch.cat([x, torch.ones(n, 1, dtype=x.dtype, device=x.device)], dim=1)
-    q = torch.full((d + 1,), 1.0 - corruption, dtype=x.dtype, device=x.device)
+    q = torch.full((d + 1,), 1.0 - level, dtype=x.dtype, device=x.device)
     q[-1] = 1.0
     scatter = xb.T @ xb
     expected_tt = scatter * torch.outer(q, q)

@@ -46,8 +46,8 @@ class AutoRecRegressor(RegressorMixin, TorchEstimatorMixin, BaseEstimator):
     kind : {"item", "user"}, default="item"
         ``"item"`` for I-AutoRec (the better model in the paper), ``"user"`` for U-AutoRec.
 
-    hidden_units : int, default=500
-        Size of the hidden layer ``k``.
+    n_components : int, default=500
+        Size of the hidden layer ``k``, the code of each row of the rating matrix.
 
     activation : {"sigmoid", "relu", "tanh", "identity"}, default="sigmoid"
         Hidden activation ``g`` (the paper's best: sigmoid).
@@ -86,9 +86,7 @@ class AutoRecRegressor(RegressorMixin, TorchEstimatorMixin, BaseEstimator):
 
     {engine_params_after_alpha}
 
-    Attributes
-    ----------
-    {engine_attributes}
+    {engine_attributes_section}
 
     user_encoder_ : skae.recommenders._ids.IdEncoder
         Vocabulary of the user ids seen in :meth:`fit` (``user_encoder_.classes_``).
@@ -171,7 +169,7 @@ class AutoRecRegressor(RegressorMixin, TorchEstimatorMixin, BaseEstimator):
     >>> from skae import AutoRecRegressor
     >>> X = np.array([["ann", "film1"], ["ann", "film2"], ["bob", "film1"], ["eve", "film2"]])
     >>> y = np.array([5.0, 3.0, 4.0, 2.0])
-    >>> model = AutoRecRegressor(hidden_units=4, max_iter=5, random_state=0).fit(X, y)
+    >>> model = AutoRecRegressor(n_components=4, max_iter=5, random_state=0).fit(X, y)
     >>> model.rating_matrix_.shape  # 2 items x 3 users
     (2, 3)
     >>> pred = model.predict([["bob", "film2"], ["zoe", "film1"], ["zoe", "new"]])
@@ -181,13 +179,13 @@ class AutoRecRegressor(RegressorMixin, TorchEstimatorMixin, BaseEstimator):
     True
     """
 
-    _structural_params = ("kind", "hidden_units", "activation", "out_activation",
+    _structural_params = ("kind", "n_components", "activation", "out_activation",
                           "shrink_toward", "solver", "device")
 
     _parameter_constraints = {
         **ENGINE_PARAMETER_CONSTRAINTS,
         "kind": [StrOptions({"item", "user"})],
-        "hidden_units": [Interval(Integral, 1, None, closed="left")],
+        "n_components": [Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "out_activation": [StrOptions(set(ACTIVATIONS))],
         "shrink_toward": [StrOptions({"mean", "zero"})],
@@ -199,7 +197,7 @@ class AutoRecRegressor(RegressorMixin, TorchEstimatorMixin, BaseEstimator):
         self,
         kind="item",
         *,
-        hidden_units=500,
+        n_components=500,
         activation="sigmoid",
         out_activation="identity",
         shrink_toward="mean",
@@ -280,7 +278,7 @@ class AutoRecRegressor(RegressorMixin, TorchEstimatorMixin, BaseEstimator):
     def _build_module(self, train, ctx):
         module = AutoRecModule(
             train.arrays[0].shape[1],
-            self.hidden_units,
+            self.n_components,
             activation=self.activation,
             out_activation=self.out_activation,
             shared_decoder=self.shrink_toward == "mean",

@@ -42,17 +42,16 @@ class CDAE(BaseNeuralTopNRecommender):
     n_components : int, default=50
         Number of hidden units ``K`` (the paper's default, 50).
 
-    corruption : float, default=0.2
-        Dropout probability ``q`` of each input entry; kept entries are scaled by ``1/(1-q)``.
+    noise_level : float, default=0.2
+        Corruption level ``q`` of the input (the paper's drop-out corruption): each entry is
+        set to 0 with probability ``q`` and the kept entries are scaled by ``1/(1-q)``.
 
     activation : {"sigmoid", "tanh", "relu", "identity"}, default="sigmoid"
         Hidden activation ``h``.
 
     {engine_params}
 
-    Attributes
-    ----------
-    {engine_attributes}
+    {engine_attributes_section}
 
     user_embeddings_ : ndarray of shape (n_users, n_components)
         The learned user vectors ``V_u`` of the training users, in row order of ``X``.
@@ -83,7 +82,7 @@ class CDAE(BaseNeuralTopNRecommender):
     _parameter_constraints = {
         **ENGINE_PARAMETER_CONSTRAINTS,
         "n_components": [Interval(Integral, 1, None, closed="left")],
-        "corruption": [Interval(Real, 0, 1, closed="left")],
+        "noise_level": [Interval(Real, 0, 1, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS))],
     }
 
@@ -91,7 +90,7 @@ class CDAE(BaseNeuralTopNRecommender):
         self,
         n_components=50,
         *,
-        corruption=0.2,
+        noise_level=0.2,
         activation="sigmoid",
         alpha=0.0,
         learning_rate="constant",
@@ -137,7 +136,7 @@ class CDAE(BaseNeuralTopNRecommender):
         x, users = batch.x, batch.users
         y = (x > 0).to(x.dtype)
         if ctx.training:
-            logits, _ = module(inverted_dropout(y, self.corruption, ctx.generator), users)
+            logits, _ = module(inverted_dropout(y, self.noise_level, ctx.generator), users)
         else:
             # Validation users are folded in like new users (their own vectors are untrained).
             logits, _ = module(y)

@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
+from tqdm.auto import tqdm
 
 from skae._estimator import (
     attributes_restored_on_error,
@@ -75,11 +76,11 @@ class _Projection:
 
     max_leverage = 0.5
 
-    def __init__(self, H, alpha):
+    def __init__(self, H, penalty):
         self.H = np.hstack([H, np.ones((H.shape[0], 1))])
         self.dual = self.H.shape[1] > self.H.shape[0]
         gram = self.H @ self.H.T if self.dual else self.H.T @ self.H
-        gram[np.diag_indices_from(gram)] += alpha
+        gram[np.diag_indices_from(gram)] += penalty
         self.factor = scipy.linalg.cho_factor(gram)
         if self.dual:
             self.hat = self.H @ self.H.T @ scipy.linalg.cho_solve(self.factor, np.eye(len(gram)))
@@ -114,15 +115,16 @@ class MDACFRegressor(RegressorMixin, BaseEstimator):
     representation ``h_u``; items likewise. Everything is solved in closed form:
 
     - each mDA layer is fitted once, exactly: the expected reconstruction error over all
-      corruptions of the input (each feature dropped with probability ``corruption``) is
+      corruptions of the input (each feature dropped with probability ``noise_level``) is
       minimised without sampling any (Chen et al. 2012, eq. 4-6), and the representation is
       that of the stacked mDA, ``[s, tanh([s, 1] W_1), ...]``;
     - then, alternately, the projections ``P`` by ridge regression of the factors on the
       representations, and the factors of all users (then all items) by ridge regression of
-      their ratings, penalised by ``alpha ||[u_u, b_u] - h_u P||^2`` toward the projection
+      their ratings, penalised by ``coupling_weight ||[u_u, b_u] - h_u P||^2`` toward the
+      projection
       (the alternating updates of the paper, sec. 4.2, with closed-form factor steps), until
       the objective settles: the maximum a posteriori (MAP) factors;
-    - then, with ``n_samples > 0``, Gibbs sampling from there: the same sweeps draw each
+    - then, with ``n_draws > 0``, Gibbs sampling from there: the same sweeps draw each
       row's factors from their Gaussian posterior instead of taking its mean, and the
       predictions average the draws (Bayesian PMF, Salakhutdinov & Mnih, ICML 2008).
 
@@ -136,8 +138,10 @@ class MDACFRegressor(RegressorMixin, BaseEstimator):
     n_components : int, default=20
         Number of latent factors ``k``.
 
-    corruption : float, default=0.3
-        Probability with which the marginalized autoencoders drop each input feature.
+    noise_level : float, default=0.3
+        Corruption level of the marginalized autoencoders' input, masking noise: the
+        probability with which each input feature is dropped (marginalized over, never
+        sampled).
 
     n_layers : int, default=1
         Number of stacked mDA layers.
@@ -150,25 +154,28 @@ class MDACFRegressor(RegressorMixin, BaseEstimator):
         paper's ``R``); "none": the features only (without features, plain matrix
         factorisation). On validation ratings cut from MovieLens 100K's ``u1.base`` (half of
         the users lose 40% of their ratings; the first of three random hold-outs;
-        ``alpha=10``, 100 posterior draws), "implicit" gave RMSE 0.9024 where "none" gave
+        ``coupling_weight=10``, 100 posterior draws), "implicit" gave RMSE 0.9024 where "none" gave
         0.9169 and "values" 0.9465.
 
-    alpha : float, default=10.0
-        Ridge penalty of the factors and biases around their projection (around 0 on a side
-        without autoencoder): the coupling weight of the factors to the autoencoders, the
-        paper's ``lambda``. The objective sums squared errors over ratings, so ``alpha``
-        weighs as much as that many ratings per user or item.
+    coupling_weight : float, default=10.0
+        Weight of the coupling term ``||[u_u, b_u] - h_u P||^2`` that ties the factors and
+        biases to the projection of their autoencoder's representation (the paper's
+        ``lambda``): a ridge penalty around that projection, around 0 on a side without
+        autoencoder. The objective sums squared errors over ratings, so ``coupling_weight``
+        weighs as much as that many ratings per user or item. It is not an L2 weight
+        decay of a network (skae's ``alpha``).
 
-    bias_alpha : float or None, default=None
-        Ridge penalty of the biases ``b_u`` and ``c_i`` around their projection; None means
-        ``alpha``.
+    bias_coupling_weight : float or None, default=None
+        Weight of the coupling term of the biases ``b_u`` and ``c_i``; None means
+        ``coupling_weight``.
 
-    weighted_alpha : bool, default=False
-        Multiply ``alpha`` by each user's (item's) number of ratings, the weighted-lambda
-        regularisation of ALS-WR (Zhou et al., 2008).
+    weighted_coupling : bool, default=False
+        Multiply ``coupling_weight`` (and ``bias_coupling_weight``) by each user's (item's)
+        number of ratings, the weighted-lambda regularisation of ALS-WR (Zhou et al., 2008).
 
-    feature_alpha : float, default=10.0
-        Ridge penalty of the projections ``P``.
+    projection_weight : float, default=10.0
+        Weight of the ridge penalty ``||P||^2`` of the projections ``P``, on the same summed
+        scale as ``coupling_weight``.
 
     clip : bool, default=True
         Clip predictions to the range of the ratings seen in :meth:`fit`.
@@ -180,22 +187,23 @@ class MDACFRegressor(RegressorMixin, BaseEstimator):
     tol : float, default=1e-4
         Stop when a sweep lowers the objective by less than ``tol`` times its value.
 
-    n_samples : int, default=100
-        Number of Gibbs sweeps after the MAP sweeps, whose predictions are averaged (each
-        costs about one MAP sweep). 0: the MAP factors. On the validation ratings of
-        ``input_ratings`` (first hold-out, ``alpha=10``): MAP 0.9255 (0.9108 at
-        ``alpha=20``), 30 draws 0.9071, 60 draws 0.9045, 100 draws 0.9024; the mean over the
-        three hold-outs is 0.8891, where the former defaults (features only, MAP,
-        ``alpha=20``) gave 0.9192 and ``AutoRecRegressor`` with ``bench_autorec.py``'s
-        settings 0.8994.
+    n_draws : int, default=100
+        Number of posterior draws: Gibbs sweeps after the MAP sweeps, whose predictions are
+        averaged (each costs about one MAP sweep). 0: the MAP factors. On the validation
+        ratings of ``input_ratings`` (first hold-out, ``coupling_weight=10``): MAP 0.9255
+        (0.9108 at ``coupling_weight=20``), 30 draws 0.9071, 60 draws 0.9045, 100 draws
+        0.9024; the mean over the three hold-outs is 0.8891, where the former defaults
+        (features only, MAP, ``coupling_weight=20``) gave 0.9192 and ``AutoRecRegressor``
+        with ``bench_autorec.py``'s settings 0.8994.
         The fitted factors, and the projections kept for cold start, hold every draw: they
-        take ``n_samples`` times the memory of the MAP ones.
+        take ``n_draws`` times the memory of the MAP ones.
 
     random_state : int, RandomState instance or None, default=None
         Seeds the initial factors and the Gibbs draws.
 
     verbose : int, default=0
-        Print the objective after each sweep.
+        Show a progress bar (tqdm) over the sweeps, MAP then Gibbs, with the objective of
+        the last MAP sweep. 0: silent.
 
     Attributes
     ----------
@@ -205,17 +213,17 @@ class MDACFRegressor(RegressorMixin, BaseEstimator):
     item_encoder_ : skae.recommenders._ids.IdEncoder
         Vocabulary of the item ids rated in :meth:`fit`.
 
-    user_factors_ : ndarray of shape (n_users, n_components * max(n_samples, 1))
+    user_factors_ : ndarray of shape (n_users, n_components * max(n_draws, 1))
         ``u_u`` of the users rated in :meth:`fit`, in the order of ``user_encoder_.classes_``.
-        With ``n_samples > 0``, the draws' factors side by side, each scaled by
-        ``1/sqrt(n_samples)``: their dot products with ``item_factors_`` are the mean of the
+        With ``n_draws > 0``, the draws' factors side by side, each scaled by
+        ``1/sqrt(n_draws)``: their dot products with ``item_factors_`` are the mean of the
         draws' products.
 
-    item_factors_ : ndarray of shape (n_items, n_components * max(n_samples, 1))
+    item_factors_ : ndarray of shape (n_items, n_components * max(n_draws, 1))
         ``v_i`` of the items rated in :meth:`fit`, laid out as ``user_factors_``.
 
     user_bias_ : ndarray of shape (n_users,)
-        ``b_u`` (with ``n_samples > 0``, its mean over the draws).
+        ``b_u`` (with ``n_draws > 0``, its mean over the draws).
 
     item_bias_ : ndarray of shape (n_items,)
         ``c_i`` (likewise).
@@ -274,7 +282,7 @@ class MDACFRegressor(RegressorMixin, BaseEstimator):
     cannot memorise the factors it is meant to regularise. By default the rating part of
     the input is which items were rated rather than the rating values, and the prediction
     is the posterior mean by Gibbs sampling rather than the MAP point (both chosen on
-    validation data, see ``input_ratings`` and ``n_samples``).
+    validation data, see ``input_ratings`` and ``n_draws``).
 
     **Common checks.** ``X`` is exactly (user id, item id), so the estimator checks that fit
     other widths are expected failures, as for ``AutoRecRegressor``.
@@ -305,25 +313,25 @@ class MDACFRegressor(RegressorMixin, BaseEstimator):
 
     _parameter_constraints = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
-        "corruption": [Interval(Real, 0, 1, closed="left")],
+        "noise_level": [Interval(Real, 0, 1, closed="left")],
         "n_layers": [Interval(Integral, 1, None, closed="left")],
         "input_ratings": [StrOptions({"implicit", "values", "none"})],
-        "alpha": [Interval(Real, 0, None, closed="neither")],
-        "bias_alpha": [Interval(Real, 0, None, closed="neither"), None],
-        "weighted_alpha": ["boolean"],
-        "feature_alpha": [Interval(Real, 0, None, closed="neither")],
+        "coupling_weight": [Interval(Real, 0, None, closed="neither")],
+        "bias_coupling_weight": [Interval(Real, 0, None, closed="neither"), None],
+        "weighted_coupling": ["boolean"],
+        "projection_weight": [Interval(Real, 0, None, closed="neither")],
         "clip": ["boolean"],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "n_samples": [Interval(Integral, 0, None, closed="left")],
+        "n_draws": [Interval(Integral, 0, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
 
-    def __init__(self, n_components=20, *, corruption=0.3, n_layers=1, input_ratings="implicit",
-                 alpha=10.0, bias_alpha=None, weighted_alpha=False, feature_alpha=10.0,
-                 clip=True, max_iter=20, tol=1e-4, n_samples=100, random_state=None,
-                 verbose=0):
+    def __init__(self, n_components=20, *, noise_level=0.3, n_layers=1,
+                 input_ratings="implicit", coupling_weight=10.0, bias_coupling_weight=None,
+                 weighted_coupling=False, projection_weight=10.0, clip=True, max_iter=20,
+                 tol=1e-4, n_draws=100, random_state=None, verbose=0):
         store_init_params(self, locals())
 
     # -- fit -------------------------------------------------------------------------------
@@ -424,7 +432,7 @@ class MDACFRegressor(RegressorMixin, BaseEstimator):
             # Each layer is an mDA of the previous layer's output (Chen et al. 2012, sec. 3).
             inp = h if not mappings else marginalized_denoising_features(h, mappings)[
                 :, -h.shape[1]:]
-            mappings.append(marginalized_denoising_mapping(inp, self.corruption))
+            mappings.append(marginalized_denoising_mapping(inp, self.noise_level))
         rep = marginalized_denoising_features(h, mappings).numpy()
         return rep, [m.numpy() for m in mappings]
 
@@ -438,29 +446,34 @@ class MDACFRegressor(RegressorMixin, BaseEstimator):
         pattern_t, ratings_t = pattern.T.tocsr(), ratings.T.tocsr()
         fu = np.hstack([0.1 * rng.standard_normal((n_users, k)), np.zeros((n_users, 1))])
         fv = np.hstack([0.1 * rng.standard_normal((n_items, k)), np.zeros((n_items, 1))])
-        proj = [None if h is None else _Projection(h, self.feature_alpha)
+        proj = [None if h is None else _Projection(h, self.projection_weight)
                 for h in (user_h, item_h)]
         data = (ratings, pattern, ratings_t, pattern_t)
         self.loss_curve_, converged = [], False
-        for sweep in range(self.max_iter):
-            fu, fv, prior_u, prior_v = self._sweep(data, proj, fu, fv)
-            self.loss_curve_.append(self._objective(ratings, fu, fv, prior_u, prior_v))
-            if self.verbose:
-                print(f"MDACFRegressor sweep {sweep + 1}: objective {self.loss_curve_[-1]:.5f}")
-            if sweep and self.loss_curve_[-2] - self.loss_curve_[-1] < (
-                    self.tol * self.loss_curve_[-2]):
-                converged = True
-                break
-        self.n_iter_ = len(self.loss_curve_)
-        if not converged and self.max_iter > 1:
-            warnings.warn(f"MDACFRegressor: maximum iterations ({self.max_iter}) reached and "
-                          "the optimization hasn't converged yet.", ConvergenceWarning,
-                          stacklevel=external_stacklevel())
-        if not self.n_samples:
-            # Final projections match the final factors (cold-start ids use them).
-            coef = [None if p is None else p.fit(f)[0] for p, f in zip(proj, (fu, fv))]
-            return (fu, fv), coef
-        return self._sample(data, proj, fu, fv, rng)
+        # One bar over every sweep, MAP then Gibbs; shortened when the MAP sweeps converge.
+        with tqdm(total=self.max_iter + self.n_draws, disable=not self.verbose,
+                  desc=type(self).__name__, unit="sweep", leave=False) as progress:
+            for sweep in range(self.max_iter):
+                fu, fv, prior_u, prior_v = self._sweep(data, proj, fu, fv)
+                self.loss_curve_.append(self._objective(ratings, fu, fv, prior_u, prior_v))
+                progress.update()
+                progress.set_postfix(objective=f"{self.loss_curve_[-1]:.5g}")
+                if sweep and self.loss_curve_[-2] - self.loss_curve_[-1] < (
+                        self.tol * self.loss_curve_[-2]):
+                    converged = True
+                    break
+            self.n_iter_ = len(self.loss_curve_)
+            progress.total = self.n_iter_ + self.n_draws
+            progress.refresh()
+            if not converged and self.max_iter > 1:
+                warnings.warn(f"MDACFRegressor: maximum iterations ({self.max_iter}) reached "
+                              "and the optimization hasn't converged yet.", ConvergenceWarning,
+                              stacklevel=external_stacklevel())
+            if not self.n_draws:
+                # Final projections match the final factors (cold-start ids use them).
+                coef = [None if p is None else p.fit(f)[0] for p, f in zip(proj, (fu, fv))]
+                return (fu, fv), coef
+            return self._sample(data, proj, fu, fv, rng, progress)
 
     def _sweep(self, data, proj, fu, fv, noise=None, gen=None):
         """One alternating sweep: the users' factors given the items', then the items'."""
@@ -478,7 +491,7 @@ class MDACFRegressor(RegressorMixin, BaseEstimator):
                         noise=noise, rng=gen)
         return fu, fv, prior_u, prior_v
 
-    def _sample(self, data, proj, fu, fv, rng):
+    def _sample(self, data, proj, fu, fv, rng, progress):
         """Gibbs sweeps from the MAP factors; the factors of the posterior mean prediction.
 
         Each sweep draws the users' factors given the items', the items' given the users'
@@ -498,8 +511,9 @@ class MDACFRegressor(RegressorMixin, BaseEstimator):
 
         noise = sse(fu, fv) / ratings.nnz  # the MAP fit's, to start
         draws = []
-        for _ in range(self.n_samples):
+        for _ in range(self.n_draws):
             fu, fv, _, _ = self._sweep(data, proj, fu, fv, noise, gen)
+            progress.update()
             noise = 1.0 / gen.gamma(1.0 + 0.5 * ratings.nnz, 1.0 / (1.0 + 0.5 * sse(fu, fv)))
             coef = [None if p is None else p.fit(f)[0] for p, f in zip(proj, (fu, fv))]
             draws.append((fu, fv, *coef))
@@ -512,16 +526,17 @@ class MDACFRegressor(RegressorMixin, BaseEstimator):
         return (out[0], out[1]), (out[2], out[3])
 
     def _reg(self, pattern):
-        """Ridge penalty of each row (n_rows, 1) or coefficient (k + 1,): ``alpha`` on the
-        factors and ``bias_alpha`` on the bias, times the row's number of ratings (ALS-WR,
-        Zhou et al. 2008) when ``weighted_alpha``."""
-        reg = np.r_[np.full(self.n_components, self.alpha), self._bias_alpha()]
-        if not self.weighted_alpha:
+        """Ridge penalty of each row (n_rows, 1) or coefficient (k + 1,): ``coupling_weight``
+        on the factors and ``bias_coupling_weight`` on the bias, times the row's number of
+        ratings (ALS-WR, Zhou et al. 2008) when ``weighted_coupling``."""
+        reg = np.r_[np.full(self.n_components, self.coupling_weight), self._bias_coupling()]
+        if not self.weighted_coupling:
             return reg
         return reg * np.maximum(np.diff(pattern.indptr), 1)[:, None]
 
-    def _bias_alpha(self):
-        return self.alpha if self.bias_alpha is None else self.bias_alpha
+    def _bias_coupling(self):
+        return (self.coupling_weight if self.bias_coupling_weight is None
+                else self.bias_coupling_weight)
 
     def _objective(self, ratings, fu, fv, prior_u, prior_v):
         rows = np.repeat(np.arange(ratings.shape[0]), np.diff(ratings.indptr))
@@ -531,8 +546,8 @@ class MDACFRegressor(RegressorMixin, BaseEstimator):
         counts = (np.bincount(rows, minlength=len(fu)), np.bincount(cols, minlength=len(fv)))
         penalty = 0.0
         for f, p, n in zip((fu, fv), (prior_u, prior_v), counts):
-            reg = np.r_[np.full(self.n_components, self.alpha), self._bias_alpha()]
-            if self.weighted_alpha:
+            reg = np.r_[np.full(self.n_components, self.coupling_weight), self._bias_coupling()]
+            if self.weighted_coupling:
                 reg = reg * np.maximum(n, 1)[:, None]
             penalty += np.sum(reg * (f - (0 if p is None else p)) ** 2)
         return float((np.sum((ratings.data - pred) ** 2) + penalty) / ratings.nnz)

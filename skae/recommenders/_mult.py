@@ -28,7 +28,7 @@ __all__ = ["MultDAE", "MultVAE"]
 
 
 class _BaseMult(BaseNeuralTopNRecommender):
-    """Shared by Mult-DAE and Mult-VAE: input normalisation and dropout, scores, checks."""
+    """Shared by Mult-DAE and Mult-VAE: input normalisation and corruption, scores, checks."""
 
     _structural_params = ("n_components", "hidden_layer_sizes", "activation", "device")
 
@@ -37,7 +37,7 @@ class _BaseMult(BaseNeuralTopNRecommender):
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "hidden_layer_sizes": ["array-like"],
         "activation": [StrOptions(set(ACTIVATIONS))],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "noise_level": [Interval(Real, 0, 1, closed="left")],
     }
 
     def _check_params(self):
@@ -48,7 +48,7 @@ class _BaseMult(BaseNeuralTopNRecommender):
         # to it during training (sec. 2.3 and the authors' notebook).
         h = F.normalize(x, dim=1)
         if ctx is not None and ctx.training:
-            return inverted_dropout(h, self.dropout, ctx.generator)
+            return inverted_dropout(h, self.noise_level, ctx.generator)
         return h
 
     def _encode(self, module, x):
@@ -77,6 +77,10 @@ class _BaseMult(BaseNeuralTopNRecommender):
         return module
 
 
+_MULT_REFERENCES = """\
+.. [1] D. Liang, R. G. Krishnan, M. D. Hoffman and T. Jebara, "Variational autoencoders for
+       collaborative filtering", WWW 2018."""
+
 _MULT_PARAMS = """\
 n_components : int, default=200
         Size of the user representation (the paper's latent dimension, 200).
@@ -88,11 +92,13 @@ n_components : int, default=200
     activation : {"tanh", "relu", "sigmoid", "identity"}, default="tanh"
         Hidden activation.
 
-    dropout : float, default=0.5
-        Probability of dropping each (l2-normalised) input entry during training."""
+    noise_level : float, default=0.5
+        Corruption level of the input during training (the paper's dropout): each entry of
+        the l2-normalised row is set to 0 with this probability and the kept entries are
+        scaled by ``1 / (1 - noise_level)``."""
 
 
-@fill_doc(mult_params=_MULT_PARAMS)
+@fill_doc(mult_params=_MULT_PARAMS, mult_references=_MULT_REFERENCES)
 class MultDAE(_BaseMult):
     """Denoising autoencoder with a multinomial likelihood for top-N recommendation (Mult-DAE).
 
@@ -108,9 +114,7 @@ class MultDAE(_BaseMult):
 
     {engine_params}
 
-    Attributes
-    ----------
-    {engine_attributes}
+    {engine_attributes_section}
 
     See Also
     --------
@@ -124,8 +128,7 @@ class MultDAE(_BaseMult):
 
     References
     ----------
-    .. [1] D. Liang, R. G. Krishnan, M. D. Hoffman and T. Jebara, "Variational autoencoders for
-       collaborative filtering", WWW 2018.
+    {mult_references}
 
     Examples
     --------
@@ -146,7 +149,7 @@ class MultDAE(_BaseMult):
         *,
         hidden_layer_sizes=(600,),
         activation="tanh",
-        dropout=0.5,
+        noise_level=0.5,
         alpha=0.0,
         learning_rate="constant",
         learning_rate_init=1e-3,
@@ -172,7 +175,7 @@ class MultDAE(_BaseMult):
         return -multinomial_log_likelihood(logits, x).mean()
 
 
-@fill_doc(mult_params=_MULT_PARAMS)
+@fill_doc(mult_params=_MULT_PARAMS, mult_references=_MULT_REFERENCES)
 class MultVAE(_BaseMult):
     """Variational autoencoder with a multinomial likelihood for top-N recommendation (Mult-VAE).
 
@@ -199,9 +202,7 @@ class MultVAE(_BaseMult):
 
     {engine_params}
 
-    Attributes
-    ----------
-    {engine_attributes}
+    {engine_attributes_section}
 
     anneal_steps_ : int
         The number of annealing updates used (``anneal_steps`` resolved).
@@ -217,25 +218,28 @@ class MultVAE(_BaseMult):
     the validation loss (``early_stopping=True``) uses ``beta_cap`` so that epochs compare.
     Without early stopping the convergence check (``tol``, ``n_iter_no_change``) starts only
     once ``beta`` has reached ``beta_cap``: before, the training loss rises by design.
-    ``predict_scores`` returns log-probabilities of the items.
+    As for ``MultDAE``, ``predict_scores`` returns log-probabilities of the items.
 
     References
     ----------
-    .. [1] D. Liang, R. G. Krishnan, M. D. Hoffman and T. Jebara, "Variational autoencoders for
-       collaborative filtering", WWW 2018.
+    {mult_references}
 
     Examples
     --------
-    >>> import numpy as np
+    A sparse interaction matrix stays sparse; a user not seen in :meth:`fit` is folded in
+    from its row:
+
+    >>> import scipy.sparse as sp
     >>> from skae import MultVAE
-    >>> X = (np.random.RandomState(0).rand(50, 20) > 0.7).astype(np.float32)
-    >>> model = MultVAE(n_components=8, hidden_layer_sizes=(16,), max_iter=5,
-    ...                 random_state=0).fit(X)
-    >>> model.transform(X).shape
-    (50, 8)
-    >>> items, scores = model.recommend(X[:2], n=3, return_scores=True)
-    >>> items.shape, scores.dtype
-    ((2, 3), dtype('float32'))
+    >>> X = sp.random(50, 20, density=0.3, format="csr", random_state=0)
+    >>> model = MultVAE(n_components=8, hidden_layer_sizes=(16,), max_iter=5, random_state=0)
+    >>> mu = model.fit(X).transform(X[:3])  # the posterior means of three users
+    >>> mu.shape
+    (3, 8)
+    >>> new_user = sp.csr_matrix(([1.0, 1.0, 1.0], ([0, 0, 0], [2, 5, 11])), shape=(1, 20))
+    >>> items, scores = model.recommend(new_user, n=3, return_scores=True)
+    >>> items.shape, scores.dtype, bool({2, 5, 11} & set(items[0].tolist()))
+    ((1, 3), dtype('float32'), False)
     """
 
     _parameter_constraints = {
@@ -250,7 +254,7 @@ class MultVAE(_BaseMult):
         *,
         hidden_layer_sizes=(600,),
         activation="tanh",
-        dropout=0.5,
+        noise_level=0.5,
         beta_cap=0.2,
         anneal_steps="auto",
         alpha=0.0,

@@ -134,7 +134,7 @@ def _as_float32(X):
     return np.require(X, dtype=np.float32, requirements=["C", "W"])
 
 
-@fill_doc
+@fill_doc(pretrain_loss="``reconstruction_loss``")
 class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMixin,
                                    TransformerMixin, TorchEstimatorMixin, BaseEstimator):
     """Deep classifier pre-trained as a stacked autoencoder; semi-supervised with few labels.
@@ -181,20 +181,9 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
         Reconstruction loss of pre-training and of the fine-tuning term, averaged over
         features. ``"cross_entropy"`` needs data in [0, 1] and uses a sigmoid output.
 
-    tied_weights : bool, default=False
-        Decoder weights are the transposed encoder weights (``W' = W^T``).
+    {tied_weights}
 
-    pretrain : "greedy" or None, default="greedy"
-        Greedy layer-wise pre-training before fine-tuning, or none (random initial weights,
-        the plain backpropagation baseline of Hinton & Salakhutdinov).
-
-    pretrain_estimator : BaseAutoencoder instance or None, default=None
-        Template of the one-layer autoencoders of the greedy phase, for instance a
-        :class:`DenoisingAutoencoder` or a :class:`SparseAutoencoder` (see
-        ``pretrain_estimator`` of :class:`StackedAutoencoder`: its noise, sparsity,
-        ``max_iter`` and learning rate are kept). None means an :class:`Autoencoder` with
-        this estimator's engine settings (``learning_rate_init``, ``batch_size``,
-        ``max_iter``, ``tol``, ``alpha``...).
+    {pretrain_params}
 
     dropout : float in [0, 1), default=0.0
         Dropout rate of every hidden layer during fine-tuning (Srivastava et al., JMLR 2014,
@@ -263,9 +252,7 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
 
     {engine_params}
 
-    Attributes
-    ----------
-    {engine_attributes}
+    {engine_attributes_section}
 
     classes_ : ndarray of shape (n_classes,)
         The class labels of the labelled rows (``unlabelled_label`` excluded).
@@ -408,7 +395,7 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
             pretrain_estimator=self.pretrain_estimator, alpha=self.alpha,
             learning_rate=self.learning_rate, learning_rate_init=self.learning_rate_init,
             batch_size=self.batch_size, max_iter=self.max_iter, tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change, device=self.device,
+            n_iter_no_change=self.n_iter_no_change, device=self.device, verbose=self.verbose,
         )
 
     # -- fit -------------------------------------------------------------------------------

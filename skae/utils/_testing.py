@@ -8,7 +8,7 @@ never switch off behaviour that the checks are meant to see.
 __all__ = ["CHECK_PARAMS", "EXPECTED_FAILED_CHECKS"]
 
 CHECK_PARAMS = {
-    "AutoRecRegressor": {"hidden_units": 8, "max_iter": 20},
+    "AutoRecRegressor": {"n_components": 8, "max_iter": 20},
     "Autoencoder": {"n_components": 3, "hidden_layer_sizes": (8,), "max_iter": 30},
     "AutoencoderImputer": {"n_components": 4, "hidden_layer_sizes": (8,), "max_iter": 10},
     "ContractiveAutoencoder": {"n_components": 3, "hidden_layer_sizes": (8,), "max_iter": 30},

@@ -150,7 +150,7 @@ def test_fit_is_reproducible_and_leaves_global_rngs_alone(digits):
 
 def test_score_samples_reproducible_and_row_wise(digits):
     X, _ = digits
-    vae = _vae(n_importance=5).fit(X)
+    vae = _vae(n_draws=5).fit(X)
     s = vae.score_samples(X[:50])
     np.testing.assert_array_equal(s, vae.score_samples(X[:50]))
     # A sample's score does not depend on the other rows or their order, nor on the format.
@@ -171,10 +171,10 @@ def test_importance_weighted_bound_reaches_the_exact_likelihood(factor_data):
     W, b = dec.weight.detach().double().numpy(), dec.bias.detach().double().numpy()
     D = np.exp(vae.module_.decoder_logvar().detach().double().numpy())
     exact = multivariate_normal(b, W @ W.T + np.diag(D)).logpdf(X)
-    iwae = vae.set_params(n_importance=1000).score_samples(X)
+    iwae = vae.set_params(n_draws=1000).score_samples(X)
     assert abs(iwae.mean() - exact.mean()) < 0.02
     assert np.abs(iwae - exact).max() < 0.15
-    assert vae.set_params(n_importance=10).score(X) <= exact.mean() + 0.02
+    assert vae.set_params(n_draws=10).score(X) <= exact.mean() + 0.02
 
 
 def test_sample_shape_range_and_seed(digits):
@@ -264,8 +264,8 @@ def test_errors(digits):
         _vae(likelihood="poisson").fit(X)
     with pytest.raises(ValueError, match="'beta' parameter"):
         _vae(beta=-1.0).fit(X)
-    with pytest.raises(ValueError, match="'n_importance' parameter"):
-        _vae(n_importance=0).fit(X)
+    with pytest.raises(ValueError, match="'n_draws' parameter"):
+        _vae(n_draws=0).fit(X)
     with pytest.raises(AttributeError, match="has no attribute 'components_'"):
         _ = vae.components_
 
@@ -314,9 +314,9 @@ def test_mnist_vs_fashion_out_of_distribution(mnist_run):
 
 def test_mnist_iwae_is_tighter_than_elbo(mnist_run):
     vae, _, X_test, _, _, _ = mnist_run
-    elbo = vae.set_params(n_importance=1).score(X_test[:200])
-    iwae = vae.set_params(n_importance=50).score(X_test[:200])
-    vae.set_params(n_importance=1)
+    elbo = vae.set_params(n_draws=1).score(X_test[:200])
+    iwae = vae.set_params(n_draws=50).score(X_test[:200])
+    vae.set_params(n_draws=1)
     assert iwae > elbo
 
 

@@ -116,7 +116,7 @@ def test_failed_fit_leaves_the_fitted_imputer_as_it_was(small):
 
 # -- the training objective ------------------------------------------------------------------
 def test_loss_counts_observed_entries_only():
-    imputer = AutoencoderImputer(hide_fraction=0.5, **FAST)
+    imputer = AutoencoderImputer(noise_level=0.5, **FAST)
     torch.manual_seed(0)
     module = imputer._build_module(_source(4, 6), _ctx(0))
     x = torch.randn(4, 6)
@@ -129,7 +129,7 @@ def test_loss_counts_observed_entries_only():
 
 
 def test_training_hides_observed_entries_at_random_and_by_pattern():
-    imputer = AutoencoderImputer(hide_fraction=0.3, **FAST)
+    imputer = AutoencoderImputer(noise_level=0.3, **FAST)
     observed = torch.ones(2000, 50)
     observed[:1000, :10] = 0  # half the rows miss the first ten features
     copies = imputer._hide(observed, _ctx(0), copies=3)
@@ -148,7 +148,7 @@ def test_training_hides_observed_entries_at_random_and_by_pattern():
     assert 0.4 < float(at_random.float().mean()) < 0.55
     assert float(share[at_random].max()) < 0.9  # rates up to 0.6, on 50 entries
     assert abs(float(share[at_random].mean()) - 0.3) < 0.04
-    assert torch.equal(imputer.set_params(hide_fraction=0.0)._hide(observed, _ctx(0))[0],
+    assert torch.equal(imputer.set_params(noise_level=0.0)._hide(observed, _ctx(0))[0],
                        observed)
 
 
@@ -266,7 +266,7 @@ def test_pipeline_and_grid_search(digits):
     X, y = digits
     X_missing, _ = _with_holes(X[:300], 0.2)
     pipe = make_pipeline(AutoencoderImputer(**FAST), LogisticRegression(max_iter=200))
-    search = GridSearchCV(pipe, {"autoencoderimputer__hide_fraction": [0.1, 0.4]}, cv=2)
+    search = GridSearchCV(pipe, {"autoencoderimputer__noise_level": [0.1, 0.4]}, cv=2)
     search.fit(X_missing, y[:300])
     assert search.best_score_ > 0.5
     assert search.predict(X_missing[:7]).shape == (7,)
@@ -355,7 +355,7 @@ def _ctx(seed, training=True):
 
 
 def test_clone_keeps_parameters():
-    imputer = AutoencoderImputer(hide_fraction=0.4, sample_posterior=True, n_importance=3)
+    imputer = AutoencoderImputer(noise_level=0.4, sample_posterior=True, n_draws=3)
     assert clone(imputer).get_params() == imputer.get_params()
 
 

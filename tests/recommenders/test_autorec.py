@@ -20,7 +20,7 @@ from tests.conftest import data_home_or_skip
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
-FAST = {"hidden_units": 16, "max_iter": 30, "random_state": 0}
+FAST = {"n_components": 16, "max_iter": 30, "random_state": 0}
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +96,7 @@ def test_shrink_toward_mean_keeps_the_item_effect_for_users_with_few_ratings(
     X, y, X_test, y_test = item_effect_ratings
     rmse = {}
     for shrink in ["zero", "mean"]:
-        model = AutoRecRegressor(hidden_units=8, solver=solver, shrink_toward=shrink, alpha=1e-2,
+        model = AutoRecRegressor(n_components=8, solver=solver, shrink_toward=shrink, alpha=1e-2,
                                  random_state=0, **params).fit(X, y)
         rmse[shrink] = np.sqrt(np.mean((model.predict(X_test) - y_test) ** 2))
     # Measured: adam 1.03 (zero) vs 0.44 (mean); lbfgs 0.97 vs 0.35. With 3 ratings a light
@@ -152,7 +152,7 @@ def test_unseen_ids_get_baselines_never_nan(ratings):
 @pytest.mark.parametrize("kind", ["item", "user"])
 def test_kind_orients_the_rating_matrix_and_learns(kind, ratings):
     X, y, _ = ratings
-    model = AutoRecRegressor(kind, hidden_units=16, max_iter=150, learning_rate_init=1e-2,
+    model = AutoRecRegressor(kind, n_components=16, max_iter=150, learning_rate_init=1e-2,
                              alpha=0.0, random_state=0).fit(X, y)
     n_users, n_items = len(np.unique(X[:, 0])), len(np.unique(X[:, 1]))
     expected = (n_items, n_users) if kind == "item" else (n_users, n_items)
@@ -177,7 +177,7 @@ def test_predictions_are_clipped_to_the_training_range(ratings):
 
 def test_duplicate_pairs_are_averaged():
     X = np.array([[1, 1], [1, 1], [2, 1]])
-    model = AutoRecRegressor(hidden_units=2, max_iter=2, random_state=0).fit(X, [2.0, 4.0, 5.0])
+    model = AutoRecRegressor(n_components=2, max_iter=2, random_state=0).fit(X, [2.0, 4.0, 5.0])
     np.testing.assert_array_equal(model.rating_matrix_.toarray(), [[3.0, 5.0]])
 
 
@@ -237,7 +237,7 @@ def test_fit_is_reproducible_and_leaves_global_rng_alone(ratings):
 
 
 def test_one_rating_fits(ratings):
-    model = AutoRecRegressor(hidden_units=3, max_iter=3, random_state=0).fit([[7, 8]], [4.0])
+    model = AutoRecRegressor(n_components=3, max_iter=3, random_state=0).fit([[7, 8]], [4.0])
     assert model.n_iter_ == 3 and len(model.loss_curve_) == 3
     np.testing.assert_allclose(model.predict([[7, 8], [7, 9], [0, 0]]), 4.0)
 
@@ -245,7 +245,7 @@ def test_one_rating_fits(ratings):
 def test_n_iter_and_convergence_warning(ratings):
     X, y, _ = ratings
     with pytest.warns(ConvergenceWarning, match="maximum iterations"):
-        model = AutoRecRegressor(hidden_units=4, max_iter=2, random_state=0).fit(X, y)
+        model = AutoRecRegressor(n_components=4, max_iter=2, random_state=0).fit(X, y)
     assert model.n_iter_ == 2
 
 

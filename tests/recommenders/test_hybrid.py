@@ -49,7 +49,7 @@ def _taste_data(n_users=40, n_items=12, seed=0):
 
 def _mdacf(**params):
     """A small model for the toy data: 8 ratings per user call for a light penalty."""
-    return MDACFRegressor(**{"n_components": 2, "alpha": 1.0, "n_samples": 20,
+    return MDACFRegressor(**{"n_components": 2, "coupling_weight": 1.0, "n_draws": 20,
                              "random_state": 0, **params})
 
 
@@ -137,7 +137,7 @@ def test_mdacf_learns_and_is_reproducible():
     np.testing.assert_array_equal(model.predict(X), again.predict(X))
     # 20 posterior draws of 2 factors side by side; the biases are their means.
     assert model.user_factors_.shape == (40, 40) and model.item_bias_.shape == (12,)
-    assert _mdacf(n_samples=0).fit(X, y).user_factors_.shape == (40, 2)
+    assert _mdacf(n_draws=0).fit(X, y).user_factors_.shape == (40, 2)
 
 
 def test_mdacf_cold_start_users_from_features():
@@ -242,8 +242,8 @@ def test_mdacf_predict_table_errors():
 
 
 @pytest.mark.parametrize("params", [{"input_ratings": "values"}, {"input_ratings": "none"},
-                                    {"n_layers": 2}, {"weighted_alpha": True},
-                                    {"n_samples": 0}])
+                                    {"n_layers": 2}, {"weighted_coupling": True},
+                                    {"n_draws": 0}])
 def test_mdacf_variants_fit_and_cold_start(params):
     X, y, users, _ = _taste_data(n_users=50)
     train = X[:, 0] < 40
@@ -273,7 +273,7 @@ def test_mdacf_beats_global_mean_on_cold_start_users_movielens():
     cold_users = rng.choice(users.index, size=len(users) // 5, replace=False)
     cold = ratings["user"].isin(cold_users).to_numpy()
     X, y = ratings[["user", "item"]].to_numpy(), ratings["rating"].to_numpy(float)
-    model = MDACFRegressor(n_components=10, max_iter=8, n_samples=5, random_state=0)
+    model = MDACFRegressor(n_components=10, max_iter=8, n_draws=5, random_state=0)
     model.fit(X[~cold], y[~cold], user_features=user_x, item_features=item_x)
     rmse = np.sqrt(np.mean((model.predict(X[cold]) - y[cold]) ** 2))
     rmse_global = np.sqrt(np.mean((y[~cold].mean() - y[cold]) ** 2))
@@ -442,7 +442,7 @@ def test_routing_cross_validate_and_grid_search_mdacf():
         for est, (train, _) in zip(result["estimator"], cv.split(X)):
             manual = _mdacf().fit(X[train], y[train], user_features=users)
             np.testing.assert_allclose(est.user_factors_, manual.user_factors_)
-        search = GridSearchCV(model, {"alpha": [0.5, 5.0]}, cv=cv,
+        search = GridSearchCV(model, {"coupling_weight": [0.5, 5.0]}, cv=cv,
                               scoring="neg_root_mean_squared_error")
         search.fit(X, y, user_features=users)
         assert search.best_estimator_._user_side.table.shape == (40, 2)
