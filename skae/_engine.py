@@ -26,6 +26,7 @@ from torch.optim import optimizer as torch_optimizer
 from torch.optim.adam import adam as adam_update
 from tqdm.auto import tqdm
 
+from skae.utils._interrupt import interrupt_is_raised  # issue 26
 from skae.utils._memmap import is_memory_mapped, release_mapped_pages
 from skae.utils._stack import external_stacklevel
 
@@ -853,7 +854,9 @@ def fit_loop(module, optimizer, loss_fn, source, *, history, max_iter, batch_siz
     A non-finite training loss restores the weights and optimizer states of the epoch's start
     and raises :class:`NonFiniteLossError`. A ``KeyboardInterrupt`` (Ctrl-C) during an epoch
     restores the same and ends training with a warning: the module, ``history.loss_curve`` and
-    the step count then agree on the last complete epoch.
+    the step count then agree on the last complete epoch. Before any epoch of this call
+    completed, or in a nested fit, the interrupt is raised instead (see
+    :mod:`skae.utils._interrupt`).
 
     Subnormal floats are flushed to zero while training (:func:`flush_denormal`), and the
     caller's setting is restored afterwards.
@@ -935,6 +938,11 @@ def _fit_loop(module, optimizer, loss_fn, source, history, max_iter, batch_size,
             raise
         except KeyboardInterrupt:
             best_state = _rewind(module, optimizers, history, saved)
+            # issue 26: before any complete epoch of this call (or in a nested fit, e.g.
+            # greedy pre-training) there is nothing to keep: raise, the fit's transaction
+            # puts the estimator back as it was.
+            if interrupt_is_raised(epoch):
+                raise
             warnings.warn(
                 f"Training was interrupted during epoch {ctx.epoch + 1}; it ended with the "
                 f"weights of the last complete epoch ({ctx.epoch}).",
