@@ -20,6 +20,7 @@ from skae._estimator import (
 from skae._random import keyed_standard_normal
 from skae.nn import ACTIVATIONS, masked_squared_error
 from skae.nn._impute import MaskedAutoencoder, MaskedVAE
+from skae.utils._memmap import row_blocks
 from skae.utils._sklearn_compat import (
     Interval,
     MissingValues,
@@ -31,11 +32,31 @@ from skae.utils._sklearn_compat import (
     is_scalar_nan,
     validate_data,
 )
+from skae.utils._validation import check_float32_range
 
 __all__ = ["AutoencoderImputer"]
 
 # Standardised values are clipped to [-_CLIP, _CLIP] inside (see _standardize).
 _CLIP = 5.0
+
+
+def _observed_range(X, missing_values):
+    """``(min, max)`` of the entries of ``X`` that are not ``missing_values``, without a copy
+    of ``X`` (NaN is skipped by ``fmin``/``fmax``); read in blocks when memory-mapped."""
+    lo, hi = np.inf, -np.inf
+    for block in row_blocks(X):
+        if not block.size:
+            continue
+        b_lo, b_hi = np.fmin.reduce(block, axis=None), np.fmax.reduce(block, axis=None)
+        if not is_scalar_nan(missing_values) and missing_values in (b_lo, b_hi):
+            # A numeric marker at an extreme: the range of the other entries.
+            block = block[block != missing_values]
+            if not block.size:
+                continue
+            b_lo, b_hi = block.min(), block.max()
+        if not np.isnan(b_lo):
+            lo, hi = min(lo, float(b_lo)), max(hi, float(b_hi))
+    return lo, hi
 
 
 def _with_defaults(fragment, **defaults):
@@ -278,8 +299,11 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
     def _validate_input(self, X, reset):
         # NaN passes validation only when it is the missing-value marker; infinities never do.
         finite = "allow-nan" if is_scalar_nan(self.missing_values) else True
-        return validate_data(self, X, accept_sparse=False, dtype=FLOAT_DTYPES,
-                             ensure_all_finite=finite, reset=reset)
+        X = validate_data(self, X, accept_sparse=False, dtype=FLOAT_DTYPES,
+                          ensure_all_finite=finite, reset=reset)
+        # As every estimator of skae: magnitudes whose squares overflow are refused (the
+        # standardising variance overflowed from about 1e154 on, and imputations were inf).
+        return check_float32_range(X, bounds=_observed_range(X, self.missing_values))
 
     def _set_statistics(self, X, missing):
         """Mean and standard deviation of the observed entries of each feature (float64)."""
