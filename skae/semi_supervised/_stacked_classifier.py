@@ -1,7 +1,7 @@
 """``StackedAutoencoderClassifier``: greedy pre-training on every row, supervised fine-tuning on
 the labelled ones."""
 
-from numbers import Integral, Real
+from numbers import Integral, Number, Real
 
 import numpy as np
 import scipy.sparse as sp
@@ -83,6 +83,41 @@ def _unlabelled_mask(y, mark):
     return np.asarray(y == mark, dtype=bool)
 
 
+def _scalar(value):
+    """A numpy scalar as the Python value it holds (for messages)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _check_label_kinds(y, mark):
+    """Refuse labels of two kinds (numbers and strings), and a string ``mark`` beside labels
+    that are numbers; checked on ``y`` as passed (numpy turns a list that mixes them into
+    strings). The rows holding ``mark`` are left out: a number may mark unlabelled rows among
+    string labels."""
+    values = y.to_numpy() if hasattr(y, "to_numpy") else y
+    if isinstance(values, np.ndarray) and values.dtype.kind != "O":
+        strings = values.dtype.kind in "US"
+        example = _scalar(values.flat[0]) if values.size else None
+        first_str, first_num = (example, None) if strings else (None, example)
+    else:
+        flat = np.asarray(values, dtype=object).ravel()
+        labels = [v for v in flat if mark is None or isinstance(v, str) != isinstance(mark, str)
+                  or v != mark]
+        first_str = next((v for v in labels if isinstance(v, str)), None)
+        first_num = next((_scalar(v) for v in labels if isinstance(v, Number)), None)
+        if first_str is not None and first_num is not None:
+            raise ValueError(
+                f"y mixes labels of two kinds, numbers (e.g. {first_num!r}) and strings (e.g. "
+                f"{first_str!r}); use one kind for every label (unlabelled_label may be a "
+                "number among string labels)."
+            )
+    if isinstance(mark, str) and first_num is not None:
+        raise ValueError(
+            f"unlabelled_label={mark!r} is a string, but the labels of y are numbers (e.g. "
+            f"{first_num!r}): a string never equals a number, so it would mark no row. Set "
+            "unlabelled_label to a number (e.g. -1), or pass string labels."
+        )
+
+
 def _negative_numbers(y):
     """Rows of ``y`` that hold a negative number."""
     if y.dtype.kind in "iuf":
@@ -153,7 +188,8 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
     ``dropout`` / ``input_dropout`` regularise it.
 
     Labels follow :mod:`sklearn.semi_supervised`: ``y == -1`` marks an unlabelled row (see
-    ``unlabelled_label`` for another mark, or none).
+    ``unlabelled_label`` for another mark, or none), where the other rows hold at least two
+    classes; binary labels ``{-1, 1}`` are two classes.
 
     **Epochs.** Each fine-tuning step takes ``batch_size`` rows of ``X`` and as many labelled
     rows; the labelled rows are cycled so that each is used equally often. An epoch is one
@@ -257,8 +293,12 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
     unlabelled_label : int, str or None, default=-1
         The value of ``y`` that marks an unlabelled row; -1 is the convention of
         :mod:`sklearn.semi_supervised`, under which other negative labels are refused (more
-        likely a typo than a class). A string suits string labels. None: every row is
-        labelled (-1 is then an ordinary class, as in ``y`` in {-1, 1}).
+        likely a typo than a class). The mark applies only where the other rows hold at
+        least two classes: beside a single class it is a class itself, so binary labels
+        ``{-1, 1}`` (a common convention) are two classes, while in ``{-1, 0, 1}`` the -1
+        rows are unlabelled. A string suits string labels (a number may also mark rows among
+        string labels); a string mark beside number labels, and labels that mix numbers
+        and strings, are errors. None: every row is labelled (-1 is then always a class).
 
     {engine_params}
 
@@ -432,6 +472,7 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
         warm = self._is_warm(False)
         with self._fit_transaction(warm):
             self._check_params()
+            _check_label_kinds(y, self.unlabelled_label)
             X, y = validate_data(self, X, y, accept_sparse="csr",
                                  dtype=[np.float32, np.float64], reset=not warm)
             self._check_unit_interval(X)
@@ -469,9 +510,14 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
                 f"{type(self).__name__} needs labelled rows of at least two classes to "
                 "fine-tune on."
             )
+        mark_is_a_class = unlabelled.any() and len(np.unique(y[~unlabelled])) == 1
+        if mark_is_a_class:
+            # The mark beside a single class: y holds two classes, one of them the mark (e.g.
+            # binary labels {-1, 1} under the default mark -1), not unlabelled rows.
+            unlabelled[:] = False
         y_labelled = y[~unlabelled]
         check_classification_targets(y_labelled)
-        if self.unlabelled_label == -1:
+        if self.unlabelled_label == -1 and not mark_is_a_class:
             negative = _negative_numbers(y_labelled)
             if negative.any():
                 example = y_labelled[negative].tolist()[0]
