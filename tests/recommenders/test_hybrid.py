@@ -367,6 +367,25 @@ def test_cdl_without_features_and_with_string_columns():
                                rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("wrap", [lambda t: t, FeatureTable], ids=["array", "FeatureTable"])
+def test_cdl_named_columns_with_a_positional_table(wrap):
+    # Row k of an array table describes column k of X, whatever the columns' names; it was
+    # refused: "has 30 rows (row k describes id k), too few for 30 item ids".
+    X, genres, _ = _genre_data()
+    frame = pd.DataFrame(X, columns=[f"film{j}" for j in range(30)])
+    by_name = _cdl(max_iter=3).fit(frame, item_features=wrap(genres))
+    by_row = _cdl(max_iter=3).fit(X, item_features=genres)
+    assert list(by_name.item_ids_) == list(frame.columns)
+    np.testing.assert_allclose(by_name.predict_scores(frame), by_row.predict_scores(X),
+                               rtol=1e-5, atol=1e-6)
+    new_item = np.vstack([genres, [[1.0, 0.0, 1.0]]])
+    np.testing.assert_allclose(by_name.predict_scores(frame, item_features=new_item),
+                               by_row.predict_scores(X, item_features=new_item),
+                               rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="has 29 rows but X has 30 columns"):
+        _cdl(max_iter=1).fit(frame, item_features=wrap(genres[:29]))
+
+
 def test_cdl_feature_errors_name_the_ids_or_rows():
     from skae import CDL
 
