@@ -230,6 +230,24 @@ def test_mdacf_failed_fit_leaves_the_model_as_it_was():
     assert model._user_side.table.shape == (40, 2)
 
 
+def test_mdacf_predict_tables_are_checked_when_every_id_was_seen():
+    # Seen ids need no table, but a wrong one is still an error (it was ignored until an
+    # unseen id appeared).
+    X, y, users, _ = _taste_data()
+    model = _mdacf(max_iter=3).fit(X, y, user_features=users)
+    with pytest.raises(ValueError, match="has 1 columns; the table given to fit had 2"):
+        model.predict(X[:5], user_features=users[["group"]])
+    with pytest.raises(ValueError, match="fitted without item_features"):
+        model.predict(X[:5], item_features=pd.DataFrame({"a": [1.0]}, index=[0]))
+    with pytest.raises(ValueError, match="NaN"):
+        model.predict(X[:5], user_features=users.assign(noise=np.nan))
+    plain = _mdacf(max_iter=3).fit(X, y)
+    with pytest.raises(ValueError, match="fitted without user_features"):
+        plain.predict(X[:5], user_features=users)
+    np.testing.assert_array_equal(model.predict(X[:5], user_features=users),
+                                  model.predict(X[:5]))
+
+
 def test_mdacf_predict_table_errors():
     X, y, users, _ = _taste_data()
     model = _mdacf(max_iter=3).fit(X, y, user_features=users)
