@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from skae._base import BaseAutoencoder
 from skae._docs import fill_doc
-from skae._engine import BatchSource, iter_batches
+from skae._engine import BatchSource, StreamedRows, iter_batches
 from skae._estimator import (
     ENGINE_PARAMETER_CONSTRAINTS,
     TorchEstimatorMixin,
@@ -30,7 +30,9 @@ from skae.autoencoders._stacked import StackedAutoencoder, _as_numpy
 from skae.nn import ACTIVATIONS, LOSSES, inverted_dropout, reconstruction_loss
 from skae.nn._classifier import EncoderClassifier, classification_loss
 from skae.semi_supervised._propagation import propagate_labels
+from skae.utils._memmap import is_memory_mapped
 from skae.utils._sklearn_compat import Interval, StrOptions, fit_context, validate_data
+from skae.utils._validation import check_finite_in_blocks
 
 __all__ = ["StackedAutoencoderClassifier"]
 
@@ -142,7 +144,17 @@ def _paired(X, y_code):
     if len(labelled) == len(y_code):
         return X, y_code
     partner = labelled[np.arange(len(y_code)) % len(labelled)]
-    return X, y_code, X[partner], y_code[partner]
+    return X, y_code, _rows_of(X, partner), y_code[partner]
+
+
+def _rows_of(X, rows):
+    """Rows ``rows`` of ``X``; of memory-mapped (or streamed) rows a lazy subset, read one
+    minibatch at a time like ``X`` itself, never a copy of them all."""
+    if isinstance(X, StreamedRows):
+        return X.subset(rows)
+    if not sp.issparse(X) and is_memory_mapped(X):
+        return StreamedRows(X, np.float32, np.asarray(rows))
+    return X[rows]
 
 
 def _balanced_weights(labels, confidence, n_classes):
@@ -165,6 +177,8 @@ def _as_float32(X):
     """
     if sp.issparse(X):
         return sp.csr_matrix(X, dtype=np.float32)
+    if is_memory_mapped(X):
+        return X  # streamed by the engine one minibatch at a time, never copied whole
     return np.require(X, dtype=np.float32, requirements=["C", "W"])
 
 
@@ -473,8 +487,13 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
         with self._fit_transaction(warm):
             self._check_params()
             _check_label_kinds(y, self.unlabelled_label)
+            mapped = is_memory_mapped(X)
             X, y = validate_data(self, X, y, accept_sparse="csr",
-                                 dtype=[np.float32, np.float64], reset=not warm)
+                                 dtype=[np.float32, np.float64], reset=not warm,
+                                 ensure_all_finite=not mapped)
+            if mapped and not sp.issparse(X):
+                # One block at a time: a memory-mapped file is never resident at once.
+                check_finite_in_blocks(X, estimator_name=type(self).__name__)
             self._check_unit_interval(X)
             y_code = self._encode_labels(y, warm)
             self._engine_fit(self._served(_as_float32(X), y_code), warm=warm, X=X, y=y)
@@ -550,7 +569,8 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
 
     def _validation_split(self, source, rng):
         """Hold out ``validation_fraction`` of the labelled rows; keep all the others."""
-        X, y_code = _as_numpy(source.arrays[0]), source.arrays[1].cpu().numpy()
+        X, y_code = source.arrays[0], source.arrays[1].cpu().numpy()
+        X = X if isinstance(X, StreamedRows) else _as_numpy(X)
         labelled = np.flatnonzero(y_code >= 0)
         n_val = int(round(self.validation_fraction * len(labelled)))
         if n_val < 1 or len(labelled) - n_val < 1:
@@ -561,8 +581,8 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
             )
         val = np.sort(rng.choice(labelled, size=n_val, replace=False))
         keep = np.setdiff1d(np.arange(len(y_code)), val)
-        train = BatchSource(self._served(X[keep], y_code[keep]), source.device)
-        return train, BatchSource((X[val], y_code[val]), source.device)
+        train = BatchSource(self._served(_rows_of(X, keep), y_code[keep]), source.device)
+        return train, BatchSource((_rows_of(X, val), y_code[val]), source.device)
 
     def _propagates(self):
         return self.unlabelled_loss == "label_propagation" and self.unlabelled_weight > 0
@@ -610,7 +630,10 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
         # The stacked autoencoder builds the hidden layers from every training row (the
         # labelled rows held out for early stopping excepted) and pre-trains them greedily;
         # it records its one-layer autoencoders in ctx.fitted["estimators_"].
-        autoencoder = self._stacked_autoencoder()._build_module(train, ctx)
+        # Built from the rows of X alone (not their labelled partners, which would be read
+        # twice over for the input means).
+        rows = BatchSource(train.arrays[:1], train.device)
+        autoencoder = self._stacked_autoencoder()._build_module(rows, ctx)
         n_outputs = 1 if len(self.classes_) == 2 else len(self.classes_)
         return EncoderClassifier(autoencoder, n_outputs, generator=ctx.generator)
 
