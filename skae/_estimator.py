@@ -44,6 +44,7 @@ from skae.utils._sklearn_compat import (
     callback_bookkeeping_keys,
     has_callbacks,
     init_callback_context,
+    teardown_callbacks,
 )
 from skae.utils._stack import external_stacklevel
 from skae.utils._torch_compat import safe_globals
@@ -114,6 +115,9 @@ def attributes_restored_on_error(estimator, saved=None):
     saved = dict(estimator.__dict__) if saved is None else saved
     try:
         yield
+        # issue 26: the callbacks' teardown runs inside the transaction: one that raises
+        # leaves the estimator as it was.
+        teardown_callbacks(estimator)
     except BaseException:
         # scikit-learn's callback bookkeeping of this call stays for its teardown.
         live = {k: v for k, v in estimator.__dict__.items()
@@ -301,6 +305,10 @@ class TorchEstimatorMixin(CallbackSupportMixin):
         """Run a fit all-or-nothing: on any exception, put back the estimator's attributes
         and, for a warm start, the weights and optimizer state it continued from."""
         saved = dict(self.__dict__)
+        # issue 26: a continuation draws from the RandomState object in place; a failed one
+        # puts its state back, so that the next continuation is that of an untouched copy.
+        rng = saved.get("_random_state")
+        rng_state = None if rng is None else rng.get_state()
         saved_model = None
         if warm:
             saved_model = snapshot(self.module_, as_optimizers(self._optimizer))
@@ -316,11 +324,15 @@ class TorchEstimatorMixin(CallbackSupportMixin):
             with attributes_restored_on_error(self, saved):
                 yield
         except NonFiniteLossError as exc:
+            if rng_state is not None:  # issue 26
+                rng.set_state(rng_state)
             if saved_model is not None:
                 restore(self.module_, as_optimizers(self._optimizer), saved_model)
             raise NonFiniteLossError(
                 f"{exc} {type(self).__name__} is left as it was before this call.") from exc
         except BaseException:
+            if rng_state is not None:  # issue 26
+                rng.set_state(rng_state)
             if saved_model is not None:
                 restore(self.module_, as_optimizers(self._optimizer), saved_model)
             raise

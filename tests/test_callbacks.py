@@ -1,5 +1,6 @@
 """User callbacks, Ctrl-C, warnings that point at the user's line, all-or-nothing fits."""
 
+import re
 import warnings
 
 import numpy as np
@@ -86,6 +87,29 @@ def test_checkpoint_saves_the_best_weights_loadable_without_pickle(X, tmp_path):
     assert sorted(p.name for p in tmp_path.glob("e*.pt")) == ["e1.pt", "e2.pt", "e3.pt"]
     with pytest.raises(ValueError, match="early_stopping=True"):
         _ae(max_iter=2).set_callbacks(Checkpoint(tmp_path / "x.pt", monitor="val_loss")).fit(X)
+
+
+@pytest.mark.parametrize("path, bad", [
+    ("run{id}/e{epoch}.pt", "{id}"),
+    ("best{}.pt", "{}"),
+    ("best{0}.pt", "{0}"),
+    ("e{epoch.real}.pt", "{epoch.real}"),
+    ("model{.pt", "unmatched brace"),
+    ("model}.pt", "unmatched brace"),
+    ("e{epoch:q}.pt", "{epoch:q}"),
+])
+def test_checkpoint_refuses_a_bad_path_template_when_constructed(tmp_path, path, bad):
+    # Before, the fit failed at the first save with KeyError (or IndexError, ValueError).
+    with pytest.raises(ValueError, match=re.escape(bad)):
+        Checkpoint(tmp_path / path)
+
+
+def test_checkpoint_doubled_braces_and_epoch_formats(X, tmp_path):
+    ckpt = Checkpoint(tmp_path / "{{run}}_e{epoch:02d}.pt", save_best_only=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        _ae(max_iter=2).set_callbacks(ckpt).fit(X)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["{run}_e01.pt", "{run}_e02.pt"]
 
 
 class _Interrupted(Autoencoder):

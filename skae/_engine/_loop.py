@@ -23,6 +23,7 @@ from skae._engine._optim import (
     snapshot,
 )
 from skae._engine._parallel import data_parallel
+from skae.utils._interrupt import interrupt_is_raised
 from skae.utils._stack import external_stacklevel
 from skae.utils._torch_compat import optimizer_step
 
@@ -261,7 +262,9 @@ def fit_loop(module, optimizer, loss_fn, source, *, history, max_iter, batch_siz
     A non-finite training loss restores the weights and optimizer states of the epoch's start
     and raises :class:`NonFiniteLossError`. A ``KeyboardInterrupt`` (Ctrl-C) during an epoch
     restores the same and ends training with a warning: the module, ``history.loss_curve`` and
-    the step count then agree on the last complete epoch.
+    the step count then agree on the last complete epoch. Before any epoch of this call
+    completed, or in a nested fit, the interrupt is raised instead (see
+    :mod:`skae.utils._interrupt`).
 
     Subnormal floats are flushed to zero while training (:func:`flush_denormal`), and the
     caller's setting is restored afterwards.
@@ -343,6 +346,11 @@ def _fit_loop(module, optimizers, loss_fn, ctx, config, hooks):
             raise
         except KeyboardInterrupt:
             best_state = _rewind(module, optimizers, history, saved)
+            # Before any complete epoch of this call (or in a nested fit, e.g. greedy
+            # pre-training) there is nothing to keep: raise, and the fit's transaction puts
+            # the estimator back as it was.
+            if interrupt_is_raised(epoch):
+                raise
             warnings.warn(
                 f"Training was interrupted during epoch {ctx.epoch + 1}; it ended with the "
                 f"weights of the last complete epoch ({ctx.epoch}).",

@@ -15,6 +15,7 @@ from skae._engine import StreamedRows
 from skae._estimator import store_init_params
 from skae.autoencoders._autoencoder import Autoencoder
 from skae.utils._distributed import current_shard
+from skae.utils._interrupt import interrupts_end_enclosing_fit
 from skae.utils._sklearn_compat import StrOptions
 
 __all__ = ["StackedAutoencoder"]
@@ -186,8 +187,9 @@ class StackedAutoencoder(Autoencoder):
                 est.set_params(loss=self.loss, out_activation=self.out_activation)
             else:
                 est.set_params(loss="squared", out_activation=self.activation)
-            with warnings.catch_warnings():
-                # A fixed pretraining budget is expected to stop short of convergence.
+            with warnings.catch_warnings(), interrupts_end_enclosing_fit():
+                # A fixed pretraining budget is expected to stop short of convergence. A
+                # Ctrl-C in a level's fit ends this whole fit, not that level only.
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 est.fit(X)
             estimators.append(est)

@@ -2,12 +2,41 @@
 
 import math
 import os
+import string
 
 import torch
 
 from skae.utils._distributed import current_shard
 
 __all__ = ["Checkpoint", "EpochCallback"]
+
+
+def _check_path_template(path):
+    """Refuse a :class:`Checkpoint` path whose braces are not ``{epoch}`` (with an optional
+    format spec or conversion) or doubled: the first save would fail mid-fit otherwise."""
+    template = os.fspath(path)
+    if not isinstance(template, str):
+        raise TypeError(f"Checkpoint path must be a str or os.PathLike of str, got {path!r}.")
+    hint = ("only {epoch} is filled in (with the epoch number); write a literal brace "
+            "doubled, {{ or }}.")
+    try:
+        fields = list(string.Formatter().parse(template))
+    except ValueError as exc:  # a single "{" or "}"
+        raise ValueError(f"Checkpoint path {template!r} has an unmatched brace ({exc}); "
+                         f"{hint}") from None
+    for _, name, spec, conversion in fields:
+        if name is None:
+            continue
+        field = "{" + name + (f"!{conversion}" if conversion else "") + (
+            f":{spec}" if spec else "") + "}"
+        if name != "epoch":
+            raise ValueError(f"Checkpoint path {template!r} has the placeholder {field}; "
+                             f"{hint}")
+        try:
+            field.format(epoch=1)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"Checkpoint path {template!r}: {field} cannot format an epoch "
+                             f"number ({exc}).") from None
 
 
 class _EpochHooks:
@@ -95,8 +124,9 @@ class Checkpoint(_EpochHooks):
     Parameters
     ----------
     path : str or os.PathLike
-        Where to save. May contain ``{epoch}``, formatted with the epoch number, to keep one
-        file per saved epoch.
+        Where to save. May contain ``{epoch}`` (or ``{epoch:03d}``...), formatted with the
+        epoch number, to keep one file per saved epoch; a literal brace is written doubled
+        (``{{`` or ``}}``). Any other brace is an error when the callback is constructed.
     monitor : {"loss", "val_loss"}, default="loss"
         The quantity that decides which epoch is best (``"val_loss"`` needs
         ``early_stopping=True``).
@@ -132,6 +162,7 @@ class Checkpoint(_EpochHooks):
     """
 
     def __init__(self, path, *, monitor="loss", save_best_only=True):
+        _check_path_template(path)
         self.path = path
         self.monitor = monitor
         self.save_best_only = save_best_only

@@ -10,7 +10,7 @@ from sklearn.utils.validation import FLOAT_DTYPES, check_is_fitted
 
 from skae._contract import TrainingData
 from skae._docs import fill_doc
-from skae._engine import BatchSource
+from skae._engine import BatchSource, StreamedRows
 from skae._estimator import (
     ENGINE_PARAMETER_CONSTRAINTS,
     TorchEstimatorMixin,
@@ -18,8 +18,10 @@ from skae._estimator import (
     store_init_params,
 )
 from skae._random import keyed_standard_normal
+from skae.impute._streamed import StandardizedRows, observed_statistics
 from skae.nn import ACTIVATIONS, masked_squared_error
 from skae.nn._impute import MaskedAutoencoder, MaskedVAE
+from skae.utils._memmap import is_memory_mapped, row_blocks
 from skae.utils._sklearn_compat import (
     Interval,
     MissingValues,
@@ -31,11 +33,31 @@ from skae.utils._sklearn_compat import (
     is_scalar_nan,
     validate_data,
 )
+from skae.utils._validation import check_float32_range
 
 __all__ = ["AutoencoderImputer"]
 
 # Standardised values are clipped to [-_CLIP, _CLIP] inside (see _standardize).
 _CLIP = 5.0
+
+
+def _observed_range(X, missing_values):
+    """``(min, max)`` of the entries of ``X`` that are not ``missing_values``, without a copy
+    of ``X`` (NaN is skipped by ``fmin``/``fmax``); read in blocks when memory-mapped."""
+    lo, hi = np.inf, -np.inf
+    for block in row_blocks(X):
+        if not block.size:
+            continue
+        b_lo, b_hi = np.fmin.reduce(block, axis=None), np.fmax.reduce(block, axis=None)
+        if not is_scalar_nan(missing_values) and missing_values in (b_lo, b_hi):
+            # A numeric marker at an extreme: the range of the other entries.
+            block = block[block != missing_values]
+            if not block.size:
+                continue
+            b_lo, b_hi = block.min(), block.max()
+        if not np.isnan(b_lo):
+            lo, hi = min(lo, float(b_lo)), max(hi, float(b_hi))
+    return lo, hi
 
 
 # Training an imputer on a noisy task (fresh hidden entries every minibatch) profits from many
@@ -264,22 +286,33 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
 
     def _validate_input(self, X, reset):
         # NaN passes validation only when it is the missing-value marker; infinities never do.
-        finite = "allow-nan" if is_scalar_nan(self.missing_values) else True
-        return validate_data(self, X, accept_sparse=False, dtype=FLOAT_DTYPES,
-                             ensure_all_finite=finite, reset=reset)
+        nan_marker = is_scalar_nan(self.missing_values)
+        mapped = is_memory_mapped(X)
+        X = validate_data(self, X, accept_sparse=False, dtype=FLOAT_DTYPES,
+                          ensure_all_finite=False if mapped else "allow-nan" if nan_marker
+                          else True, reset=reset)
+        bounds = _observed_range(X, self.missing_values)
+        if mapped:
+            # Checked in blocks (no mask of the whole file), with scikit-learn's messages.
+            if np.isinf(bounds).any():
+                raise ValueError(f"Input X contains infinity or a value too large for "
+                                 f"{X.dtype!r}.")
+            if not nan_marker and any(np.isnan(b.sum()) for b in row_blocks(X)):
+                raise ValueError("Input X contains NaN.")
+        # As every estimator of skae: magnitudes whose squares overflow are refused (the
+        # standardising variance overflowed from about 1e154 on, and imputations were inf).
+        return check_float32_range(X, bounds=bounds)
 
-    def _set_statistics(self, X, missing):
-        """Mean and standard deviation of the observed entries of each feature (float64)."""
-        observed = ~missing
-        counts = observed.sum(axis=0)
+    def _set_statistics(self, X):
+        """Mean and standard deviation of the observed entries of each feature (float64);
+        returns whether each feature has missing entries."""
+        counts, mean, var = observed_statistics(X, self.missing_values)
         self._valid_mask = counts > 0
-        values = np.where(observed, X, 0.0).astype(np.float64)
-        mean = values.sum(axis=0) / np.maximum(counts, 1)
-        var = (np.where(observed, values - mean, 0.0) ** 2).sum(axis=0) / np.maximum(counts, 1)
         scale = np.sqrt(var)
         # As scikit-learn's StandardScaler: a (near-)constant feature is only centred.
         scale[scale < 10 * np.finfo(np.float64).eps] = 1.0
         self.mean_, self.scale_ = mean, scale
+        return counts < len(X)
 
     def _standardize(self, X, missing):
         """The features that had observed entries in the first fit, standardised with zeros
@@ -316,11 +349,16 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
 
     def _training_data(self, X, y=None, *, warm, incremental):
         X = self._validate_input(X, reset=not warm)
-        missing = _get_mask(X, self.missing_values)
         if not warm:
-            self._set_statistics(X, missing)
-            self._fit_indicator(missing)
-        Z, observed = self._standardize(X, missing)
+            # The indicator needs only which features have missing entries.
+            self._fit_indicator(self._set_statistics(X)[None, :])
+        if is_memory_mapped(X):
+            # Read and standardised one minibatch at a time: no copy of the whole data.
+            Z, observed = StandardizedRows.pair(
+                X, lambda rows: self._standardize(rows, _get_mask(rows, self.missing_values)),
+                int(self._valid_mask.sum()))
+        else:
+            Z, observed = self._standardize(X, _get_mask(X, self.missing_values))
         # During training every observed entry is a target; the validation split (early
         # stopping) makes held-out entries the targets.
         return TrainingData({"x": Z, "observed": observed, "target": observed}, X=X)
@@ -393,7 +431,10 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
 
     def _validation_split(self, source, rng):
         """Hold out ``validation_fraction`` of the observed entries (not of the rows)."""
-        x, observed = (a.cpu().numpy() for a in source.arrays[:2])
+        # Whole arrays: data streamed from a memory-mapped file (or larger than the engine's
+        # STREAM_ABOVE_BYTES) are materialised here, as early stopping holds out entries.
+        x, observed = (a.as_array() if isinstance(a, StreamedRows) else a.cpu().numpy()
+                       for a in source.arrays[:2])
         flat = np.flatnonzero(observed)
         n_val = self._n_validation(flat.size, "observed entries")
         held = np.zeros(observed.size, dtype=np.float32)

@@ -277,7 +277,12 @@ class CDL(BaseNeuralTopNRecommender):
                 "table with as many rows as X has users is split like X: wrap it in "
                 "skae.recommenders.FeatureTable.)"
             )
-        rows = TableIndex(table_ids, len(values), "item_features").require(ids, "item")
+        if table_ids is None:
+            # An array table is positional: row k describes column k, whatever the
+            # columns' names (a DataFrame X with string columns has ids that are not k).
+            rows = np.arange(n_items)
+        else:
+            rows = TableIndex(table_ids, len(values), "item_features").require(ids, "item")
         if warm and values.shape[1] != self._content_width:
             raise ValueError(f"item_features has {values.shape[1]} columns; the previous fit "
                              f"had {self._content_width}.")

@@ -49,6 +49,28 @@ def _integral_floats(a, name):
 _MAX_EXACT_FLOAT_ID = 2.0**53
 
 
+def _refuse_trailing_nul(values, name):
+    """Refuse string ids that end with a NUL character (``"u1\\x00"``).
+
+    numpy's fixed-width strings drop trailing NULs, so such an id would silently become
+    another one (``"u1"``) and the two would merge. Checked on what the caller passed (a
+    list, a tuple, an object array), before anything converts it; an array of numpy strings
+    has already lost them.
+    """
+    if isinstance(values, np.ndarray):
+        if values.dtype.kind != "O":
+            return
+    elif not isinstance(values, list | tuple):
+        return
+    bad = next((v for v in values if isinstance(v, str) and v.endswith("\x00")), None)
+    if bad is not None:
+        raise ValueError(
+            f"{name} ids end with a NUL character, e.g. {bad!r}: numpy's fixed-width strings "
+            f"drop trailing NULs, so it would merge with {bad.rstrip(chr(0))!r}. Remove or "
+            "replace the NUL characters in the ids."
+        )
+
+
 def as_id_array(values, name="id"):
     """Return ``values`` as a 1-D id array: int64 for numbers, unicode for strings.
 
@@ -81,7 +103,9 @@ def as_id_array(values, name="id"):
     >>> as_id_array(["b", "a"])
     array(['b', 'a'], dtype='<U1')
     """
-    a = np.asarray(values.to_numpy() if hasattr(values, "to_numpy") else values)
+    values = values.to_numpy() if hasattr(values, "to_numpy") else values
+    _refuse_trailing_nul(values, name)
+    a = np.asarray(values)
     if a.ndim != 1:
         raise ValueError(f"{name} ids must be 1-D, got an array of shape {a.shape}.")
     kind = a.dtype.kind
@@ -295,6 +319,12 @@ def check_pairs(estimator, X, y="no_validation", *, reset):
     ValueError
         Width other than 2, missing or malformed ids, NaN or infinite ``y``, empty ``X``.
     """
+    if isinstance(X, list | tuple):
+        # Rows as Python sequences: validate_data makes numpy strings of them, which drop
+        # trailing NULs (see _refuse_trailing_nul).
+        for column, name in enumerate(("user", "item")):
+            _refuse_trailing_nul([row[column] for row in X
+                                  if isinstance(row, list | tuple) and len(row) > column], name)
     no_y = isinstance(y, str) and y == "no_validation"
     if no_y:
         X = validate_data(estimator, X, dtype=None, reset=reset)

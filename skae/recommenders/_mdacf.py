@@ -603,13 +603,9 @@ class MDACFRegressor(RegressorMixin, BaseEstimator):
         out[seen, :-1], out[seen, -1] = factors[codes[seen]], bias[codes[seen]]
         known = seen.copy()
         unseen = np.flatnonzero(~seen)
-        if not unseen.size:
-            return out, known
         name = f"{side.name}_features"
-        distinct, inverse = np.unique(ids[unseen], return_inverse=True)
-        features = np.zeros((len(distinct), side.n_features or 0))
-        found = np.zeros(len(distinct), dtype=bool)
         lookups = [(side.index, side.table)]
+        # A table passed to predict is checked whether or not an id needs it.
         if table is not None:
             if side.table is None:
                 raise ValueError(f"{name} was given to predict, but {type(self).__name__} was "
@@ -619,6 +615,11 @@ class MDACFRegressor(RegressorMixin, BaseEstimator):
                 raise ValueError(f"{name} has {t_values.shape[1]} columns; the table given to "
                                  f"fit had {side.n_features}.")
             lookups.insert(0, (TableIndex(t_ids, len(t_values), name), t_values))
+        if not unseen.size:
+            return out, known
+        distinct, inverse = np.unique(ids[unseen], return_inverse=True)
+        features = np.zeros((len(distinct), side.n_features or 0))
+        found = np.zeros(len(distinct), dtype=bool)
         for index, values in lookups:
             if index is None:
                 continue

@@ -1,7 +1,7 @@
 """``StackedAutoencoderClassifier``: greedy pre-training on every row, supervised fine-tuning on
 the labelled ones."""
 
-from numbers import Integral, Real
+from numbers import Integral, Number, Real
 
 import numpy as np
 import scipy.sparse as sp
@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 from skae._base import BaseAutoencoder
 from skae._contract import TrainingData
 from skae._docs import fill_doc
-from skae._engine import BatchSource, iter_batches
+from skae._engine import BatchSource, StreamedRows, iter_batches
 from skae._estimator import (
     ENGINE_PARAMETER_CONSTRAINTS,
     TorchEstimatorMixin,
@@ -31,7 +31,9 @@ from skae.autoencoders._stacked import StackedAutoencoder, _as_numpy
 from skae.nn import ACTIVATIONS, LOSSES, reconstruction_loss
 from skae.nn._classifier import EncoderClassifier, classification_loss
 from skae.semi_supervised._propagation import propagate_labels
+from skae.utils._memmap import is_memory_mapped
 from skae.utils._sklearn_compat import Interval, StrOptions, fit_context, validate_data
+from skae.utils._validation import check_finite_in_blocks
 
 __all__ = ["StackedAutoencoderClassifier"]
 
@@ -84,6 +86,41 @@ def _unlabelled_mask(y, mark):
     return np.asarray(y == mark, dtype=bool)
 
 
+def _scalar(value):
+    """A numpy scalar as the Python value it holds (for messages)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _check_label_kinds(y, mark):
+    """Refuse labels of two kinds (numbers and strings), and a string ``mark`` beside labels
+    that are numbers; checked on ``y`` as passed (numpy turns a list that mixes them into
+    strings). The rows holding ``mark`` are left out: a number may mark unlabelled rows among
+    string labels."""
+    values = y.to_numpy() if hasattr(y, "to_numpy") else y
+    if isinstance(values, np.ndarray) and values.dtype.kind != "O":
+        strings = values.dtype.kind in "US"
+        example = _scalar(values.flat[0]) if values.size else None
+        first_str, first_num = (example, None) if strings else (None, example)
+    else:
+        flat = np.asarray(values, dtype=object).ravel()
+        labels = [v for v in flat if mark is None or isinstance(v, str) != isinstance(mark, str)
+                  or v != mark]
+        first_str = next((v for v in labels if isinstance(v, str)), None)
+        first_num = next((_scalar(v) for v in labels if isinstance(v, Number)), None)
+        if first_str is not None and first_num is not None:
+            raise ValueError(
+                f"y mixes labels of two kinds, numbers (e.g. {first_num!r}) and strings (e.g. "
+                f"{first_str!r}); use one kind for every label (unlabelled_label may be a "
+                "number among string labels)."
+            )
+    if isinstance(mark, str) and first_num is not None:
+        raise ValueError(
+            f"unlabelled_label={mark!r} is a string, but the labels of y are numbers (e.g. "
+            f"{first_num!r}): a string never equals a number, so it would mark no row. Set "
+            "unlabelled_label to a number (e.g. -1), or pass string labels."
+        )
+
+
 def _negative_numbers(y):
     """Rows of ``y`` that hold a negative number."""
     if y.dtype.kind in "iuf":
@@ -108,7 +145,18 @@ def _paired(X, y_code):
     if len(labelled) == len(y_code):
         return {"x": X, "y": y_code}
     partner = labelled[np.arange(len(y_code)) % len(labelled)]
-    return {"x": X, "y": y_code, "x_labelled": X[partner], "y_labelled": y_code[partner]}
+    return {"x": X, "y": y_code, "x_labelled": _rows_of(X, partner),
+            "y_labelled": y_code[partner]}
+
+
+def _rows_of(X, rows):
+    """Rows ``rows`` of ``X``; of memory-mapped (or streamed) rows a lazy subset, read one
+    minibatch at a time like ``X`` itself, never a copy of them all."""
+    if isinstance(X, StreamedRows):
+        return X.subset(rows)
+    if not sp.issparse(X) and is_memory_mapped(X):
+        return StreamedRows(X, np.float32, np.asarray(rows))
+    return X[rows]
 
 
 def _balanced_weights(labels, confidence, n_classes):
@@ -131,6 +179,8 @@ def _as_float32(X):
     """
     if sp.issparse(X):
         return sp.csr_matrix(X, dtype=np.float32)
+    if is_memory_mapped(X):
+        return X  # streamed by the engine one minibatch at a time, never copied whole
     return np.require(X, dtype=np.float32, requirements=["C", "W"])
 
 
@@ -154,7 +204,8 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
     ``dropout`` / ``input_dropout`` regularise it.
 
     Labels follow :mod:`sklearn.semi_supervised`: ``y == -1`` marks an unlabelled row (see
-    ``unlabelled_label`` for another mark, or none).
+    ``unlabelled_label`` for another mark, or none), where the other rows hold at least two
+    classes; binary labels ``{-1, 1}`` are two classes.
 
     **Epochs.** Each fine-tuning step takes ``batch_size`` rows of ``X`` and as many labelled
     rows; the labelled rows are cycled so that each is used equally often. An epoch is one
@@ -247,8 +298,12 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
     unlabelled_label : int, str or None, default=-1
         The value of ``y`` that marks an unlabelled row; -1 is the convention of
         :mod:`sklearn.semi_supervised`, under which other negative labels are refused (more
-        likely a typo than a class). A string suits string labels. None: every row is
-        labelled (-1 is then an ordinary class, as in ``y`` in {-1, 1}).
+        likely a typo than a class). The mark applies only where the other rows hold at
+        least two classes: beside a single class it is a class itself, so binary labels
+        ``{-1, 1}`` (a common convention) are two classes, while in ``{-1, 0, 1}`` the -1
+        rows are unlabelled. A string suits string labels (a number may also mark rows among
+        string labels); a string mark beside number labels, and labels that mix numbers
+        and strings, are errors. None: every row is labelled (-1 is then always a class).
 
     {engine_params}
 
@@ -420,8 +475,13 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
         return self._train(X, y)
 
     def _training_data(self, X, y, *, warm, incremental):
+        _check_label_kinds(y, self.unlabelled_label)
+        mapped = is_memory_mapped(X)
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float32, np.float64],
-                             reset=not warm)
+                             reset=not warm, ensure_all_finite=not mapped)
+        if mapped and not sp.issparse(X):
+            # One block at a time: a memory-mapped file is never resident at once.
+            check_finite_in_blocks(X, estimator_name=type(self).__name__)
         self._check_unit_interval(X)
         y_code = self._encode_labels(y, warm)
         self._n_features_out = self._hidden_sizes()[-1]
@@ -456,9 +516,14 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
                 f"{type(self).__name__} needs labelled rows of at least two classes to "
                 "fine-tune on."
             )
+        mark_is_a_class = unlabelled.any() and len(np.unique(y[~unlabelled])) == 1
+        if mark_is_a_class:
+            # The mark beside a single class: y holds two classes, one of them the mark (e.g.
+            # binary labels {-1, 1} under the default mark -1), not unlabelled rows.
+            unlabelled[:] = False
         y_labelled = y[~unlabelled]
         check_classification_targets(y_labelled)
-        if self.unlabelled_label == -1:
+        if self.unlabelled_label == -1 and not mark_is_a_class:
             negative = _negative_numbers(y_labelled)
             if negative.any():
                 example = y_labelled[negative].tolist()[0]
@@ -491,13 +556,14 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
 
     def _validation_split(self, source, rng):
         """Hold out ``validation_fraction`` of the labelled rows; keep all the others."""
-        X, y_code = _as_numpy(source.array("x")), source.array("y").cpu().numpy()
+        X, y_code = source.array("x"), source.array("y").cpu().numpy()
+        X = X if isinstance(X, StreamedRows) else _as_numpy(X)
         labelled = np.flatnonzero(y_code >= 0)
         n_val = self._n_validation(len(labelled), "labelled rows")
         val = np.sort(rng.choice(labelled, size=n_val, replace=False))
         keep = np.setdiff1d(np.arange(len(y_code)), val)
-        train = BatchSource(self._served(X[keep], y_code[keep]), source.device)
-        return train, BatchSource({"x": X[val], "y": y_code[val]}, source.device)
+        train = BatchSource(self._served(_rows_of(X, keep), y_code[keep]), source.device)
+        return train, BatchSource({"x": _rows_of(X, val), "y": y_code[val]}, source.device)
 
     def _propagates(self):
         return self.unlabelled_loss == "label_propagation" and self.unlabelled_weight > 0
@@ -545,7 +611,10 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
         # The stacked autoencoder builds the hidden layers from every training row (the
         # labelled rows held out for early stopping excepted) and pre-trains them greedily;
         # it records its one-layer autoencoders in ctx.fitted["estimators_"].
-        autoencoder = self._stacked_autoencoder().pretrained_module(train, ctx)
+        # Built from the rows of X alone (not their labelled partners, which would be read
+        # twice over for the input means).
+        rows = BatchSource({"x": train.array("x")}, train.device)
+        autoencoder = self._stacked_autoencoder().pretrained_module(rows, ctx)
         n_outputs = 1 if len(self.classes_) == 2 else len(self.classes_)
         return EncoderClassifier(autoencoder, n_outputs, generator=ctx.generator)
 

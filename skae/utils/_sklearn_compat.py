@@ -46,6 +46,7 @@ __all__ = [
     "fit_context",
     "is_scalar_nan",
     "parametrize_with_checks",
+    "teardown_callbacks",
     "validate_data",
 ]
 
@@ -254,6 +255,31 @@ def _teardown_callbacks(estimator):
             if errors:
                 raise exception_group("The following callback teardown errors occurred",
                                       errors)
+
+
+def teardown_callbacks(estimator):
+    """Call the callbacks' ``teardown`` now, at the end of a successful fit, instead of in
+    ``_fit_context`` after it: inside skae's transaction, so that a teardown that raises
+    leaves the estimator as it was (see :func:`skae._estimator.attributes_restored_on_error`).
+
+    The fit's callback bookkeeping is removed first, so ``_fit_context`` finds nothing left to
+    tear down; as there, every callback's teardown runs even when one of them raises.
+    """
+    if "_callback_fit_ctx" not in vars(estimator):
+        return
+    context = vars(estimator).pop("_callback_fit_ctx")
+    callbacks = vars(estimator).pop("_skl_callbacks_to_teardown", [])
+    errors = []
+    for callback in callbacks:
+        try:
+            callback.teardown(estimator=estimator, context=context)
+        except Exception as exc:
+            errors.append(exc)
+    exception_group = getattr(builtins, "ExceptionGroup", None)  # Python >= 3.11
+    if len(errors) == 1 or (errors and exception_group is None):
+        raise errors[0]
+    if errors:
+        raise exception_group("The following callback teardown errors occurred", errors)
 
 
 def fit_context(*, prefer_skip_nested_validation):

@@ -186,6 +186,28 @@ def test_infinity_is_a_clear_error(small):
         imputer.transform(bad)
 
 
+@pytest.mark.parametrize("marker", [np.nan, -1.0])
+@pytest.mark.parametrize("scale", [1e154, 1e200, 1e20])
+def test_values_whose_squares_overflow_are_a_clear_error(small, marker, scale):
+    # Near 1e154 and above, the standardising variance overflowed and imputations were
+    # +-inf; every other estimator refuses magnitudes whose float32 squares overflow.
+    X, _, _ = small
+    X_marked, _ = _with_holes(X, 0.2, marker=marker)
+    bad = X_marked.copy()
+    bad[:, 1] = np.where(np.isnan(bad[:, 1]) | (bad[:, 1] == -1.0), bad[:, 1], scale)
+    bad[0, 1] = -scale
+    params = dict(FAST, missing_values=marker)
+    with pytest.raises(ValueError, match="squares overflow"):
+        AutoencoderImputer(**params).fit(bad)
+    imputer = AutoencoderImputer(**params).fit(X_marked)
+    with pytest.raises(ValueError, match="squares overflow"):
+        imputer.transform(bad)
+    # The missing marker itself is never a value: a large one is accepted.
+    big_marker = np.where(np.isnan(X_marked) | (X_marked == -1.0), -1e30, X_marked)
+    out = AutoencoderImputer(**dict(FAST, missing_values=-1e30)).fit_transform(big_marker)
+    assert np.isfinite(out).all()
+
+
 def test_sparse_input_is_a_clear_error(small):
     X, _, _ = small
     with pytest.raises(TypeError, match="dense data is required"):

@@ -230,6 +230,24 @@ def test_mdacf_failed_fit_leaves_the_model_as_it_was():
     assert model._user_side.table.shape == (40, 2)
 
 
+def test_mdacf_predict_tables_are_checked_when_every_id_was_seen():
+    # Seen ids need no table, but a wrong one is still an error (it was ignored until an
+    # unseen id appeared).
+    X, y, users, _ = _taste_data()
+    model = _mdacf(max_iter=3).fit(X, y, user_features=users)
+    with pytest.raises(ValueError, match="has 1 columns; the table given to fit had 2"):
+        model.predict(X[:5], user_features=users[["group"]])
+    with pytest.raises(ValueError, match="fitted without item_features"):
+        model.predict(X[:5], item_features=pd.DataFrame({"a": [1.0]}, index=[0]))
+    with pytest.raises(ValueError, match="NaN"):
+        model.predict(X[:5], user_features=users.assign(noise=np.nan))
+    plain = _mdacf(max_iter=3).fit(X, y)
+    with pytest.raises(ValueError, match="fitted without user_features"):
+        plain.predict(X[:5], user_features=users)
+    np.testing.assert_array_equal(model.predict(X[:5], user_features=users),
+                                  model.predict(X[:5]))
+
+
 def test_mdacf_predict_table_errors():
     X, y, users, _ = _taste_data()
     model = _mdacf(max_iter=3).fit(X, y, user_features=users)
@@ -365,6 +383,25 @@ def test_cdl_without_features_and_with_string_columns():
     assert list(by_name.item_ids_) == names
     np.testing.assert_allclose(by_name.predict_scores(frame), by_row.predict_scores(X),
                                rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("wrap", [lambda t: t, FeatureTable], ids=["array", "FeatureTable"])
+def test_cdl_named_columns_with_a_positional_table(wrap):
+    # Row k of an array table describes column k of X, whatever the columns' names; it was
+    # refused: "has 30 rows (row k describes id k), too few for 30 item ids".
+    X, genres, _ = _genre_data()
+    frame = pd.DataFrame(X, columns=[f"film{j}" for j in range(30)])
+    by_name = _cdl(max_iter=3).fit(frame, item_features=wrap(genres))
+    by_row = _cdl(max_iter=3).fit(X, item_features=genres)
+    assert list(by_name.item_ids_) == list(frame.columns)
+    np.testing.assert_allclose(by_name.predict_scores(frame), by_row.predict_scores(X),
+                               rtol=1e-5, atol=1e-6)
+    new_item = np.vstack([genres, [[1.0, 0.0, 1.0]]])
+    np.testing.assert_allclose(by_name.predict_scores(frame, item_features=new_item),
+                               by_row.predict_scores(X, item_features=new_item),
+                               rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="has 29 rows but X has 30 columns"):
+        _cdl(max_iter=1).fit(frame, item_features=wrap(genres[:29]))
 
 
 def test_cdl_feature_errors_name_the_ids_or_rows():

@@ -152,3 +152,43 @@ def test_empty_ids():
     np.testing.assert_array_equal(enc.transform([1, 2]), [UNSEEN, UNSEEN])
     empty = IdEncoder().fit([1, 2]).transform([])
     assert empty.shape == (0,) and empty.dtype == np.int64
+
+
+# -- trailing NUL characters (issue 26, item 7) -----------------------------------------------
+_NUL_IDS = ["u1", "u1\x00", "u2", "u2"]
+
+
+@pytest.mark.parametrize("ids", [
+    _NUL_IDS,
+    tuple(_NUL_IDS),
+    np.array(_NUL_IDS, dtype=object),
+    pd.Series(_NUL_IDS),
+], ids=["list", "tuple", "object-array", "Series"])
+def test_ids_that_differ_by_a_trailing_nul_are_refused_not_merged(ids):
+    # numpy's fixed-width strings drop trailing NULs: "u1\x00" silently became "u1".
+    with pytest.raises(ValueError, match=r"NUL character.*'u1\\x00'.*merge with 'u1'"):
+        IdEncoder("user").fit(ids)
+    enc = IdEncoder("user").fit(["u1", "u2"])
+    with pytest.raises(ValueError, match="NUL character"):
+        enc.transform(ids)
+
+
+@pytest.mark.parametrize("as_frame", [False, True])
+def test_mdacf_refuses_ids_with_a_trailing_nul_in_fit_and_predict(as_frame):
+    from skae import MDACFRegressor
+
+    users = ["u1", "u1\x00", "u2", "u2"] * 3
+    items = [0, 1, 0, 1] * 3
+
+    def pairs(u, i):
+        if as_frame:
+            return pd.DataFrame({"user": u, "item": i})
+        return [[a, b] for a, b in zip(u, i, strict=True)]
+
+    y = [1.0, 2.0, 3.0, 4.0] * 3
+    with pytest.raises(ValueError, match="user ids end with a NUL character"):
+        MDACFRegressor(max_iter=2).fit(pairs(users, items), y)
+    clean = ["u1", "u3", "u2", "u2"] * 3
+    model = MDACFRegressor(max_iter=2).fit(pairs(clean, items), y)
+    with pytest.raises(ValueError, match="user ids end with a NUL character"):
+        model.predict(pairs(["u1\x00"], [0]))

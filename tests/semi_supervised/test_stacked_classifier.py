@@ -115,11 +115,14 @@ def test_classifier_api_with_integer_and_string_labels(semi):
 def test_binary_scores_and_the_unlabelled_mark(semi):
     X, y, _, _ = semi
     y2 = np.where(y < 5, -1, 1)
-    # With the default mark, -1 means unlabelled: one class is left.
-    with pytest.raises(ValueError, match="at least two classes; got one class, 1"):
-        StackedAutoencoderClassifier(**SMALL).fit(X, y2)
+    # Labels {-1, 1}: without -1 one class would be left, so -1 cannot mark unlabelled rows
+    # here; it is a class, as with unlabelled_label=None (issue 26: the default constructor
+    # failed check_classifiers_classes).
+    default = StackedAutoencoderClassifier(random_state=0, **SMALL).fit(X, y2)
+    np.testing.assert_array_equal(default.classes_, [-1, 1])
     clf = StackedAutoencoderClassifier(unlabelled_label=None, random_state=0, **SMALL)
     clf.fit(X, y2)
+    np.testing.assert_array_equal(default.predict_proba(X), clf.predict_proba(X))
     np.testing.assert_array_equal(clf.classes_, [-1, 1])
     decision = clf.decision_function(X)
     assert decision.shape == (len(X),)
@@ -130,7 +133,7 @@ def test_binary_scores_and_the_unlabelled_mark(semi):
 
 @pytest.mark.parametrize("y_bad, message", [
     (lambda y: np.full_like(y, -1), "All 1797 rows are unlabelled"),
-    (lambda y: np.where(y == 3, 3, -1), "at least two classes; got one class, 3"),
+    (lambda y: np.full_like(y, 3), "at least two classes; got one class, 3"),
     (lambda y: np.where(y == 3, -2, y), r"negative labels other than -1 \(e.g. -2 in 183 rows"),
     (lambda y: np.where(y == 3, np.nan, y), "Input y contains NaN"),
     (lambda y: y + 0.5, "Unknown label type"),
@@ -142,6 +145,53 @@ def test_bad_labels_are_clear_errors(semi, y_bad, message):
     with pytest.raises(ValueError, match=message):
         clf.fit(X, y_bad(y))
     assert not hasattr(clf, "classes_") and not hasattr(clf, "module_")
+
+
+def test_the_mark_applies_where_the_other_rows_hold_two_classes(semi):
+    X, y, _, _ = semi
+    # -1 beside the classes {0, 1}: unlabelled rows, as in sklearn.semi_supervised.
+    y3 = np.where(y < 3, -1, np.where(y < 6, 0, 1))
+    clf = StackedAutoencoderClassifier(random_state=0, **SMALL).fit(X, y3)
+    np.testing.assert_array_equal(clf.classes_, [0, 1])
+    # As many strings: the mark applies the same way.
+    named = np.array(["neg", "pos"], dtype=object)[np.maximum(y3, 0)]
+    named[y3 == -1] = -1
+    clf = StackedAutoencoderClassifier(random_state=0, **SMALL).fit(X, named)
+    np.testing.assert_array_equal(clf.classes_, ["neg", "pos"])
+
+
+@pytest.mark.parametrize("make_y", [
+    lambda y: np.where(y == 3, -1, y),
+    lambda y: np.where(y == 3, -1, y).astype(object),
+    lambda y: np.where(y == 3, -1, y).tolist(),
+], ids=["int-array", "object-array", "list"])
+def test_a_string_mark_with_number_labels_is_refused(semi, make_y):
+    # unlabelled_label="-1" never equals the number -1: it silently made -1 a class.
+    X, y, _, _ = semi
+    clf = StackedAutoencoderClassifier(unlabelled_label="-1", **SMALL)
+    with pytest.raises(ValueError, match=r"unlabelled_label='-1' is a string.*numbers"):
+        clf.fit(X, make_y(y))
+    assert not hasattr(clf, "classes_")
+
+
+@pytest.mark.parametrize("make_y", [
+    lambda y: np.array([int(v) if v % 2 == 0 else str(v) for v in y], dtype=object),
+    lambda y: [int(v) if v % 2 == 0 else str(v) for v in y],
+], ids=["object-array", "list"])
+@pytest.mark.parametrize("mark", [-1, "?", None])
+def test_labels_mixing_numbers_and_strings_are_refused(semi, make_y, mark):
+    # Before: TypeError: '<' not supported between instances of 'int' and 'str' (object
+    # array), or the numbers silently turned into strings (list).
+    X, y, _, _ = semi
+    mixed = make_y(y)
+    if isinstance(mixed, list):
+        mixed[:100] = [-1 if mark is None else mark] * 100
+    else:
+        mixed[:100] = -1 if mark is None else mark
+    clf = StackedAutoencoderClassifier(unlabelled_label=mark, **SMALL)
+    with pytest.raises(ValueError, match=r"numbers \(e\.g\. -?\d\) and strings \(e\.g\. '\d'\)"):
+        clf.fit(X, mixed)
+    assert not hasattr(clf, "classes_")
 
 
 def test_bad_data_and_settings_are_clear_errors(semi):
