@@ -130,9 +130,9 @@ alpha : float, default=0.0
 
     verbose : int, default=0
         0: silent. 1: one progress bar (tqdm, on standard error) over the epochs, with the
-        training loss and, with early stopping, the validation loss; a greedy stack
-        (``pretrain="greedy"``) first shows one bar over its levels, whose own fits stay
-        silent. Nothing is printed."""
+        training loss, the validation loss with early stopping and the step size under a
+        schedule; a greedy stack (``pretrain="greedy"``) first shows one bar over its
+        levels, whose own fits stay silent. Nothing is printed."""
 
 
 

@@ -11,6 +11,8 @@ from numbers import Integral, Real
 __all__ = ["FORBIDDEN", "RENAMES", "VOCABULARY", "table_rst"]
 
 _CLOSED_FORM = "closed form: no gradient steps"
+# The estimators that do not train through the engine (no minibatches, no optimizer).
+_OFF_ENGINE = {"EASE": _CLOSED_FORM, "MDACFRegressor": _CLOSED_FORM}
 
 #: One entry per concept: the parameter ``name``; its ``meaning``; ``defaults``, the types (or
 #: the values) its default may take; and either ``without`` (every public estimator has the
@@ -91,14 +93,14 @@ VOCABULARY = [
         "name": "learning_rate_init",
         "meaning": "Adam's step size at the start of ``fit``.",
         "defaults": (Real,),
-        "without": {"EASE": _CLOSED_FORM, "MDACFRegressor": _CLOSED_FORM},
+        "without": _OFF_ENGINE,
     },
     {
         "concept": "step-size schedule",
         "name": "learning_rate",
         "meaning": 'Schedule of the step size: "constant", "adaptive" or "cosine".',
         "defaults": (str,),
-        "without": {"EASE": _CLOSED_FORM, "MDACFRegressor": _CLOSED_FORM},
+        "without": _OFF_ENGINE,
     },
     {
         "concept": "epochs",
@@ -113,7 +115,7 @@ VOCABULARY = [
         "name": "batch_size",
         "meaning": 'Rows per minibatch, or "auto".',
         "defaults": (Integral, "auto"),
-        "without": {"EASE": _CLOSED_FORM, "MDACFRegressor": _CLOSED_FORM},
+        "without": _OFF_ENGINE,
     },
     {
         "concept": "convergence tolerance",

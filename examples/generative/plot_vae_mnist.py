@@ -65,7 +65,7 @@ fig.suptitle("Test digits and their reconstructions through the 2-D code")
 fig.subplots_adjust(left=0.12)
 
 # %%
-# Likelihoods: the ELBO, and the tighter importance-weighted bound with 100 samples
+# Likelihoods: the ELBO, and the tighter importance-weighted bound with 100 posterior draws
 # (Burda et al., 2016). Images of clothes get a much lower bound than unseen digits.
 elbo_digits = vae.score(X_test)
 vae.set_params(n_draws=100)
