@@ -23,6 +23,7 @@ None, and checks that fits give the fast path's results.
 """
 
 from contextlib import contextmanager
+from operator import itemgetter
 
 import torch
 from torch import nn
@@ -54,92 +55,89 @@ FOREACH_ADD = getattr(torch, "_foreach_add_", None)
 ADAM_FUNCTIONAL = getattr(_torch_adam, "adam", None)
 
 _OPTIMIZER_HOOKS = ("_optimizer_step_pre_hooks", "_optimizer_step_post_hooks")
-_GLOBAL_OPTIMIZER_HOOKS = ("_global_optimizer_pre_hooks", "_global_optimizer_post_hooks")
+# Dictionaries that torch fills and empties in place (never rebinds).
+_GLOBAL_PRE_HOOKS = getattr(_torch_optimizer, "_global_optimizer_pre_hooks", None)
+_GLOBAL_POST_HOOKS = getattr(_torch_optimizer, "_global_optimizer_post_hooks", None)
 
 
 def _optimizer_hooks_visible():
-    probe = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=0.1)
-    return (all(isinstance(getattr(probe, name, None), dict) for name in _OPTIMIZER_HOOKS)
-            and all(isinstance(getattr(_torch_optimizer, name, None), dict)
-                    for name in _GLOBAL_OPTIMIZER_HOOKS))
+    probe = torch.optim.Adam([nn.Parameter(torch.zeros(1))])
+    return (isinstance(_GLOBAL_PRE_HOOKS, dict) and isinstance(_GLOBAL_POST_HOOKS, dict)
+            and all(isinstance(getattr(probe, name, None), dict) for name in _OPTIMIZER_HOOKS))
 
 
 #: Whether optimizer step hooks can be seen (else every step goes through ``step()``).
 OPTIMIZER_HOOKS_VISIBLE = _optimizer_hooks_visible()
 
-# Adam's options and the only values the shortcut computes; a group with an option not listed
-# here (one a later torch release adds) goes through ``step()``, so nothing new is skipped.
-_ADAM_FIXED_OPTIONS = {"amsgrad": False, "maximize": False, "capturable": False,
-                       "differentiable": False, "decoupled_weight_decay": False, "fused": True}
-_ADAM_NUMBER_OPTIONS = ("lr", "eps", "weight_decay")  # a tensor lr goes through step()
-# "foreach" is moot once "fused" is set; "lr_scale" is skae's (see skae._engine.make_adam);
-# "initial_lr" is written by torch's learning-rate schedulers.
-_ADAM_FREE_OPTIONS = {"params", "betas", "foreach", "lr_scale", "initial_lr"}
-_ADAM_KNOWN_OPTIONS = (set(_ADAM_FIXED_OPTIONS) | set(_ADAM_NUMBER_OPTIONS)
-                       | _ADAM_FREE_OPTIONS)
+# Adam's options and the only values the shortcut computes. A group with an option not
+# listed (one a later torch release adds) goes through ``step()``, so nothing new is skipped;
+# an option this release lacks is not read. "foreach" is moot once "fused" is set; "lr_scale"
+# is skae's (see skae._engine.make_adam); "initial_lr" is written by torch's schedulers.
+_ADAM_OPTIONS = frozenset(torch.optim.Adam([nn.Parameter(torch.zeros(1))]).param_groups[0])
+_ADAM_FIXED_OPTIONS = {k: v for k, v in {
+    "amsgrad": False, "maximize": False, "capturable": False, "differentiable": False,
+    "decoupled_weight_decay": False, "fused": True}.items() if k in _ADAM_OPTIONS or k == "fused"}
+_ADAM_KNOWN_OPTIONS = frozenset({*_ADAM_FIXED_OPTIONS, "params", "lr", "betas", "eps",
+                                 "weight_decay", "foreach", "lr_scale", "initial_lr"})
+_fixed_options = itemgetter(*_ADAM_FIXED_OPTIONS)
+_FIXED_VALUES = tuple(_ADAM_FIXED_OPTIONS.values())
+_number_options = itemgetter("lr", "eps", "weight_decay", "betas")
 
 
 def _is_number(value):
+    # Python and numpy floats (a schedule may set either); a tensor lr goes through step().
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _step_hooks_registered(opt):
-    if not OPTIMIZER_HOOKS_VISIBLE:
-        return True
-    return (any(getattr(opt, name, True) for name in _OPTIMIZER_HOOKS)
-            or any(getattr(_torch_optimizer, name, True) for name in _GLOBAL_OPTIMIZER_HOOKS))
-
-
-def _shortcut_group(opt, group):
-    """``(params, grads, exp_avgs, exp_avg_sqs, steps)`` of a parameter group the shortcut can
-    update, or None where it cannot."""
-    # An option missing from the group is one this torch release does not have (its
-    # default behaviour), except "fused": without it the optimizer is not the fused Adam.
-    if (not _ADAM_KNOWN_OPTIONS.issuperset(group) or group.get("fused") is not True
-            or any(group.get(k, v) != v for k, v in _ADAM_FIXED_OPTIONS.items())
-            or not all(_is_number(group[k]) for k in _ADAM_NUMBER_OPTIONS)
-            or not all(_is_number(b) for b in group["betas"])):
-        return None
-    params, grads, exp_avgs, exp_avg_sqs, steps = [], [], [], [], []
-    for p in group["params"]:
-        if p.grad is None:
-            continue
-        state = opt.state.get(p)
-        if not state or p.grad.is_sparse or p.is_complex():
-            return None  # the first step creates the state
-        params.append(p)
-        grads.append(p.grad)
-        exp_avgs.append(state["exp_avg"])
-        exp_avg_sqs.append(state["exp_avg_sq"])
-        steps.append(state["step"])
-    if params and (len({p.dtype for p in params}) > 1 or len({p.device for p in params}) > 1):
-        return None
-    return params, grads, exp_avgs, exp_avg_sqs, steps
+def _shortcut_options(group):
+    """Whether the shortcut computes what ``step()`` would for this group's options."""
+    try:
+        fixed = _fixed_options(group)
+        lr, eps, weight_decay, (beta1, beta2) = _number_options(group)
+    except (KeyError, TypeError, ValueError):
+        return False
+    return (fixed == _FIXED_VALUES and _ADAM_KNOWN_OPTIONS.issuperset(group)
+            and (type(lr) is type(eps) is type(weight_decay) is type(beta1) is type(beta2)
+                 is float or all(map(_is_number, (lr, eps, weight_decay, beta1, beta2)))))
 
 
 def _adam_shortcut(opt):
     """The update of ``opt.step()`` for a fused ``torch.optim.Adam``, done here; False (and
     nothing done) where this function cannot do exactly what ``step()`` would."""
-    if type(opt) is not torch.optim.Adam or _step_hooks_registered(opt):
+    if (type(opt) is not torch.optim.Adam or not OPTIMIZER_HOOKS_VISIBLE
+            or _GLOBAL_PRE_HOOKS or _GLOBAL_POST_HOOKS
+            or opt._optimizer_step_pre_hooks or opt._optimizer_step_post_hooks):
         return False
-    fused, functional, foreach_add = FUSED_ADAM_KERNEL, ADAM_FUNCTIONAL, FOREACH_ADD
+    fused, foreach_add, functional = FUSED_ADAM_KERNEL, FOREACH_ADD, ADAM_FUNCTIONAL
     updates = []
     for group in opt.param_groups:
-        tensors = _shortcut_group(opt, group)
-        if tensors is None:
+        if not _shortcut_options(group):
             return False
-        if tensors[0]:
-            on_cpu = tensors[0][0].device.type == "cpu"
-            if not ((on_cpu and fused is not None and foreach_add is not None)
-                    or functional is not None):
+        params, grads, exp_avgs, exp_avg_sqs, steps = [], [], [], [], []
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            state = opt.state.get(p)
+            if not state or p.grad.is_sparse or p.is_complex():
+                return False  # the first step creates the state
+            params.append(p)
+            grads.append(p.grad)
+            exp_avgs.append(state["exp_avg"])
+            exp_avg_sqs.append(state["exp_avg_sq"])
+            steps.append(state["step"])
+        if params:
+            if len({p.dtype for p in params}) > 1 or len({p.device for p in params}) > 1:
                 return False
-            updates.append((group, tensors))
+            on_cpu = params[0].device.type == "cpu" and fused is not None
+            if not (on_cpu and foreach_add is not None) and functional is None:
+                return False
+            updates.append((group, on_cpu, params, grads, exp_avgs, exp_avg_sqs, steps))
     with torch.no_grad():
-        for group, (params, grads, exp_avgs, exp_avg_sqs, steps) in updates:
+        for group, on_cpu, params, grads, exp_avgs, exp_avg_sqs, steps in updates:
             beta1, beta2 = group["betas"]
             kwargs = dict(amsgrad=False, beta1=beta1, beta2=beta2, lr=group["lr"],
                           weight_decay=group["weight_decay"], eps=group["eps"], maximize=False)
-            if params[0].device.type == "cpu" and fused is not None and foreach_add is not None:
+            if on_cpu and foreach_add is not None:
                 # What the functional form runs on CPU tensors of one dtype, without its
                 # dispatch (another ~20 us a step).
                 foreach_add(steps, 1)
