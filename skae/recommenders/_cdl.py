@@ -256,8 +256,7 @@ class CDL(BaseNeuralTopNRecommender):
                              "items": items}, X=X)
 
     def _catalogue_ids(self, n_items):
-        names = getattr(self, "feature_names_in_", None)
-        return np.asarray(names) if names is not None else np.arange(n_items)
+        return self.item_ids_
 
     def _fit_content(self, X, item_features, warm):
         n_items = X.shape[1]
@@ -414,16 +413,23 @@ class CDL(BaseNeuralTopNRecommender):
         X = self._validate_predict(X)
         return self._predict_scores(X, self._item_matrix(item_features))
 
-    def recommend(self, X, n=10, *, exclude_seen=True, return_scores=False,
+    def recommend(self, X=None, n=10, *, users=None, exclude_seen=True, return_scores=False,
                   item_features=None):
-        """The ``n`` best items of each row of ``X``, best first, new items included.
+        """The ``n`` best items of each row of ``X``, or of each user of ``users``, best first,
+        new items included.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_users, n_items)
-            Interactions of the users to recommend to (new users are folded in).
+        X : {array-like, sparse matrix} of shape (n_users, n_items), or a long table
+            Interactions of the users to recommend to (new users are folded in). A long
+            table (:class:`~skae.recommenders.Interactions`, or a DataFrame with columns
+            ``user`` and ``item``) gives one row per user id of the table, in sorted order,
+            and the answer is item ids.
         n : int, default=10
             Number of items per user.
+        users : array-like of shape (n_users,), default=None
+            Instead of ``X``: ids of users of the long table given to :meth:`fit`. The answer
+            is item ids.
         exclude_seen : bool, default=True
             Never recommend an item the user already has in ``X``.
         return_scores : bool, default=False
@@ -433,15 +439,16 @@ class CDL(BaseNeuralTopNRecommender):
 
         Returns
         -------
-        items : ndarray of shape (n_users, n), dtype int64
-            Column indices of the recommended items; ``n_features_in_ + k`` is the ``k``-th
-            new item.
+        items : ndarray of shape (n_users, n)
+            Column indices (int64) of the recommended items, ``n_features_in_ + k`` for the
+            ``k``-th new item; their ids for a long table or ``users`` (a new item's id is
+            its id in ``item_features``, or that index for an array table).
         scores : ndarray of shape (n_users, n), dtype float32
             Only when ``return_scores`` is True.
         """
         if not isinstance(n, Integral) or isinstance(n, bool) or n < 1:
             raise ValueError(f"n must be a positive integer, got {n!r}.")
-        X = self._validate_predict(X)
+        X, by_id = self._recommend_rows(X, users)
         V = self._item_matrix(item_features)
         if n > len(V):
             raise ValueError(f"n={n} is larger than the number of items ({len(V)}).")
@@ -453,7 +460,20 @@ class CDL(BaseNeuralTopNRecommender):
             if exclude_seen:
                 mask_seen(block[:, :X.shape[1]], X[rows])
             items[rows], scores[rows] = top_k(block, n)
+        if by_id:
+            items = self._candidate_ids(item_features, len(V))[items]
         return (items, scores) if return_scores else items
+
+    def _candidate_ids(self, item_features, n_candidates):
+        """The id of each item :meth:`recommend` ranks: the catalogue's, then the new ones'."""
+        catalogue = self.item_ids_
+        if n_candidates == len(catalogue):
+            return catalogue
+        ids, _ = check_feature_table(item_features, "item_features")
+        if ids is None:
+            return np.concatenate([catalogue, np.arange(len(catalogue), n_candidates)])
+        known = TableIndex(catalogue, len(catalogue), "items").rows(ids) >= 0
+        return np.concatenate([catalogue, np.asarray(ids)[~known]])
 
     def encode_items(self, item_features):
         """The codes ``theta`` of items from their content alone.
@@ -497,8 +517,3 @@ class CDL(BaseNeuralTopNRecommender):
     def cold_items_(self):
         """Whether each item had no interaction in :meth:`fit` (n_items,)."""
         return ~self.module_.in_matrix.cpu().numpy()
-
-    @property
-    def item_ids_(self):
-        """The id of each column of ``X`` (n_items,)."""
-        return self._catalogue_ids(self.n_features_in_)
