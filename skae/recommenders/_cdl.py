@@ -118,9 +118,19 @@ class CDL(BaseNeuralTopNRecommender):
     cold_items_ : ndarray of shape (n_items,), dtype bool
         True for the items without any interaction in :meth:`fit`.
 
+    user_encoder_ : skae.recommenders._ids.IdEncoder or None
+        The user ids of the long table given to :meth:`fit` (``user_encoder_.classes_``, in
+        the order of the rows of its matrix); None when fitted on a matrix.
+
+    item_encoder_ : skae.recommenders._ids.IdEncoder or None
+        The item ids of that table (``item_encoder_.classes_``); None when fitted on a
+        matrix.
+
     item_ids_ : ndarray of shape (n_items,)
         The id of each column of ``X``, by which a DataFrame of ``item_features`` is looked
-        up: ``feature_names_in_`` when ``X`` has string column names, else ``0 .. n_items-1``.
+        up and which :meth:`recommend` returns for ids:
+        ``item_encoder_.classes_`` after a long table, else ``feature_names_in_`` when ``X``
+        has string column names, else ``0 .. n_items - 1``.
 
     See Also
     --------
@@ -415,8 +425,7 @@ class CDL(BaseNeuralTopNRecommender):
 
     def recommend(self, X=None, n=10, *, users=None, exclude_seen=True, return_scores=False,
                   item_features=None):
-        """The ``n`` best items of each row of ``X``, or of each user of ``users``, best first,
-        new items included.
+        """The ``n`` best items for each user, best first, new items included.
 
         Parameters
         ----------

@@ -76,8 +76,11 @@ class BaseTopNRecommender(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
 
     @property
     def item_ids_(self):
-        """The id of each column of ``X`` (n_items,): the item ids of a long table given to
-        :meth:`fit`, else the column names of a DataFrame, else ``0 .. n_items - 1``."""
+        """The id of each column of ``X`` (n_items,).
+
+        The item ids of a long table given to :meth:`fit`, else the column names of a
+        DataFrame, else ``0 .. n_items - 1``.
+        """
         encoder = getattr(self, "item_encoder_", None)
         if encoder is not None:
             return encoder.classes_
