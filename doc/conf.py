@@ -117,6 +117,8 @@ def setup(app):
     app.add_directive("skae-renames", _Renames)
 
 
+# The gallery collects the examples' figures itself: skae.plotting.show_or_save writes none.
+os.environ["SKAE_GALLERY"] = "1"
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",

@@ -89,7 +89,9 @@ alpha : float, default=0.0
         ``"cosine"`` anneals it from ``learning_rate_init`` towards 0 over ``max_iter``
         epochs, ``lr_t = learning_rate_init * (1 + cos(pi t / max_iter)) / 2`` (Loshchilov &
         Hutter, ICLR 2017); each :meth:`fit` restarts it (with ``warm_start``, SGDR's warm
-        restart) and :meth:`partial_fit` trains at ``learning_rate_init``.
+        restart) and :meth:`partial_fit` trains at ``learning_rate_init``. A cosine schedule
+        plans all ``max_iter`` epochs, so reaching ``max_iter`` raises no
+        :class:`~sklearn.exceptions.ConvergenceWarning` (the other schedules warn).
 
     learning_rate_init : float, default=1e-3
         Adam's step size at the start of :meth:`fit` (the step size of :meth:`partial_fit`,

@@ -443,7 +443,9 @@ class TorchEstimatorMixin(CallbackSupportMixin):
         if not warm:
             self._built_structure = self._structure()
         callback_ctx.call_on_fit_task_end(estimator=self, reconstruction_attributes={})
-        if outcome == "max_iter" and not incremental:
+        # A cosine schedule plans every one of its max_iter epochs (its step size reaches 0
+        # at the last one): running them all is the plan, not a failure to converge.
+        if outcome == "max_iter" and not incremental and config.learning_rate != "cosine":
             warnings.warn(
                 f"{type(self).__name__}: maximum iterations ({config.max_iter}) reached and "
                 "the optimization hasn't converged yet.",

@@ -37,6 +37,7 @@ from sklearn.impute import IterativeImputer, KNNImputer
 
 from skae import AutoencoderImputer
 from skae.datasets import load_mnist
+from skae.plotting import show_or_save
 
 torch.set_num_threads(1)
 X_train, _ = load_mnist(subset="train", return_X_y=True)
@@ -131,4 +132,4 @@ for p, (pattern, (hidden_test, filled)) in enumerate(results.items()):
 fig.suptitle("Inpainting MNIST test digits (RMSE on the hidden pixels, intensities in [0, 1])",
              fontsize=11)
 fig.subplots_adjust(left=0.2, right=0.99, top=0.94, bottom=0.01, hspace=0.25, wspace=0.05)
-plt.show()
+show_or_save()

@@ -23,6 +23,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from skae import Autoencoder
+from skae.plotting import show_or_save
 from skae.utils import limit_threads
 
 limit_threads(1)
@@ -91,7 +92,7 @@ ax.set(xlabel="seconds since the start of fit", ylabel="resident memory (MiB)",
        title="Autoencoder(784-32-784).fit, 2 epochs on 300,000 rows", ylim=(0, None))
 ax.legend(loc="center right")
 fig.tight_layout()
-plt.show()
+show_or_save()
 
 # %%
 # One model on several processes

@@ -60,6 +60,8 @@ for name, model in models.items():
 # looks cleaner is cleaner; the number is each row's error to the clean digits.
 import matplotlib.pyplot as plt  # noqa: E402
 
+from skae.plotting import show_or_save  # noqa: E402
+
 rows = [("clean", X_test)]
 for kind, dae in [("masking 30%", "DAE masking"), ("gaussian 0.3", "DAE gaussian")]:
     rows += [(f"{kind} noise", noisy[kind]),  # the input both models get
@@ -76,4 +78,4 @@ for (label, images), ax_row in zip(rows, axes, strict=True):
     error = "" if label == "clean" else f"\nMSE {mse(images):.4f}"
     ax_row[0].set_ylabel(label + error, rotation=0, ha="right", va="center", labelpad=8)
 fig.suptitle("Denoising unseen test digits: masking noise (rows 2-4), Gaussian noise (5-7)")
-plt.show()
+show_or_save()

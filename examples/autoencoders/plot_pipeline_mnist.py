@@ -80,6 +80,8 @@ print(f"for classification the autoencoder's code {verdict} PCA's")
 # Plots need matplotlib (``pip install -e ".[examples]"``); without it the script stops here.
 try:
     import matplotlib.pyplot as plt
+
+    from skae.plotting import show_or_save
 except ImportError:
     plt = None
     print('matplotlib is not installed: no figure (pip install -e ".[examples]")')
@@ -100,4 +102,4 @@ if plt is not None:
     ax.plot(np.arange(1, ae.n_iter_ + 1), ae.loss_curve_)
     ax.set(xlabel="epoch", ylabel="training loss (cross-entropy per pixel)",
            title="Autoencoder training")
-    plt.show()
+    show_or_save()

@@ -56,6 +56,8 @@ for name, model in models.items():
 # the price of a somewhat larger reconstruction error.
 import matplotlib.pyplot as plt  # noqa: E402
 
+from skae.plotting import show_or_save  # noqa: E402
+
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.5), sharey=True)
 vmax = max(float(H[:40].max()) for H in codes.values())
 for ax, (name, H) in zip(axes, codes.items(), strict=True):
@@ -64,7 +66,7 @@ for ax, (name, H) in zip(axes, codes.items(), strict=True):
     ax.set(title=f"{name}: {np.mean(H == 0):.0%} of the code is 0", xlabel="code unit")
 axes[0].set_ylabel("test digit")
 fig.colorbar(image, ax=axes, label="activation h")
-plt.show()
+show_or_save()
 
 # %%
 # What the active units draw. The decoder is linear, so a reconstruction is the output bias
@@ -99,4 +101,4 @@ for subfig, (name, model) in zip(fig.subfigures(2, 1, hspace=0.04), models.items
             ax.set_yticks([])
     axes[0, 0].set_title("test digit", fontsize="small")
     axes[0, 1].set_title("reconstruction", fontsize="small")
-plt.show()
+show_or_save()

@@ -79,7 +79,7 @@ print(f"test accuracy with 100 labels after 200 epochs: pretrained encoder {pret
 # encoder is more accurate than the same network started from random weights, all along.
 import matplotlib.pyplot as plt  # noqa: E402
 
-from skae.plotting import plot_loss_curve  # noqa: E402
+from skae.plotting import plot_loss_curve, show_or_save  # noqa: E402
 
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
 plot_loss_curve({"greedy pretraining": stacked, "random init": scratch}, log_scale=True,
@@ -92,4 +92,4 @@ ax2.set(xlabel="epoch (100 labelled digits)", ylabel="test accuracy",
         title="Classifier on the encoder, 100 labels")
 ax2.legend()
 fig.tight_layout()
-plt.show()
+show_or_save()

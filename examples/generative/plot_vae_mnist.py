@@ -23,7 +23,7 @@ import numpy as np
 
 from skae import VariationalAutoencoder
 from skae.datasets import load_fashion_mnist, load_mnist
-from skae.plotting import plot_latent_map, plot_reconstructions, plot_samples
+from skae.plotting import plot_latent_map, plot_reconstructions, plot_samples, show_or_save
 from skae.utils import limit_threads
 
 # One thread: on a small or busy machine more threads wait on one another (see the user guide).
@@ -80,4 +80,4 @@ ax.hist(iwae_fashion, bins=bins, alpha=0.6, label="Fashion-MNIST (never seen)")
 ax.set(xlabel="log-likelihood bound, IWAE k=100 (nats per image)", ylabel="images",
        title="The VAE's likelihood separates digits from clothes")
 ax.legend()
-plt.show()
+show_or_save()

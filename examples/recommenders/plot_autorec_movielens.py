@@ -48,6 +48,8 @@ print(pairs.assign(predicted=model.predict(pairs).round(3)))
 # from the remaining ones); the weights of the best validation epoch are kept.
 import matplotlib.pyplot as plt  # noqa: E402
 
+from skae.plotting import show_or_save  # noqa: E402
+
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
 epochs = np.arange(1, model.n_iter_ + 1)
 ax1.plot(epochs, np.sqrt(model.loss_curve_), label="training")
@@ -60,7 +62,7 @@ for rating in range(1, 6):
 ax2.set(xlabel="predicted rating", ylabel="test pairs", title="Predictions by true rating")
 ax2.legend()
 plt.tight_layout()
-plt.show()
+show_or_save()
 
 # %%
 # Users with few ratings. In I-AutoRec a user is an output unit with its own decoder weights.
@@ -91,4 +93,4 @@ ax.set(xlabel="user's number of training ratings", ylabel="test RMSE", ylim=(0.7
        title="I-AutoRec on u1.test by user activity")
 ax.legend()
 plt.tight_layout()
-plt.show()
+show_or_save()

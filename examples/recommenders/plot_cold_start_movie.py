@@ -25,6 +25,7 @@ from skae.datasets import (
     load_movielens_users,
     make_movielens_transformer,
 )
+from skae.plotting import show_or_save
 from skae.utils import limit_threads
 
 # One thread: on a small or busy machine more threads wait on one another (see the user guide).
@@ -129,4 +130,4 @@ ax_bar.set(title="A new 1998 movie of one genre: median percentile\nin the users
 ax_bar.legend(loc="lower right", fontsize=8)
 ax_bar.xaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
 fig.tight_layout()
-plt.show()
+show_or_save()

@@ -12,21 +12,20 @@ strong-generalization protocol of Liang et al. (WWW 2018). A popularity ranking 
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
-import scipy.sparse as sp
 
 from skae import CDAE, EASE, MultDAE, MultVAE
 from skae.datasets import load_movielens
 from skae.metrics import ndcg_at_k, recall_at_k
 from skae.model_selection import strong_generalization_split
+from skae.plotting import show_or_save
+from skae.recommenders import interaction_matrix
 from skae.utils import limit_threads
 
 # One thread: on a small or busy machine more threads wait on one another (see the user guide).
 limit_threads(1)
 ratings = load_movielens("100k")
-liked = ratings[ratings["rating"] >= 4]
-_, users = np.unique(liked["user"], return_inverse=True)
-_, items = np.unique(liked["item"], return_inverse=True)
-X = sp.csr_matrix((np.ones(len(liked), dtype=np.float32), (users, items)))
+# The user x movie matrix of the liked movies (ratings >= 4), and the ids of its rows and columns.
+X, user_ids, movie_ids = interaction_matrix(ratings, rating="rating", threshold=4)
 X_train, X_foldin, X_holdout = strong_generalization_split(X, test_size=0.2, random_state=0)
 print(f"{X_train.shape[0]} training users, {X_foldin.shape[0]} new users, {X.shape[1]} movies")
 
@@ -89,4 +88,4 @@ fig.tight_layout()
 # Recommending to a new user is one call; the user's own movies are excluded.
 top = models["EASE"].recommend(X_foldin[:1], n=5)
 print("EASE's top 5 movie columns for the first new user:", top[0])
-plt.show()
+show_or_save()

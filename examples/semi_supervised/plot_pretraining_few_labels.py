@@ -106,6 +106,8 @@ with warnings.catch_warnings():
 # 0.91, 0.91, 0.95 and 0.97 for label spreading and 0.75, 0.83, 0.88 and 0.94 without it).
 import matplotlib.pyplot as plt  # noqa: E402
 
+from skae.plotting import show_or_save  # noqa: E402
+
 fig, ax = plt.subplots(figsize=(7, 4.5))
 for (name, acc), marker in zip(accuracy.items(), "oDsv^"):
     ax.plot(n_labels, acc.mean(axis=1), marker=marker, label=name)
@@ -117,4 +119,4 @@ ax.set_title("Digits: greedy pre-training on unlabelled images, then fine-tuning
 ax.grid(alpha=0.3)
 ax.legend(loc="lower right")
 fig.tight_layout()
-plt.show()
+show_or_save()

@@ -6,6 +6,7 @@ matplotlib is imported inside each function, so ``import skae`` never needs it.
 from skae.plotting._curves import plot_loss_curve
 from skae.plotting._generative import plot_latent_map, plot_samples, tile_images
 from skae.plotting._images import plot_filters, plot_reconstructions
+from skae.plotting._show import show_or_save
 
 __all__ = [
     "plot_filters",
@@ -13,5 +14,6 @@ __all__ = [
     "plot_loss_curve",
     "plot_reconstructions",
     "plot_samples",
+    "show_or_save",
     "tile_images",
 ]
