@@ -8,6 +8,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from skae import CDAE, CDL, EASE, MultDAE, MultVAE
 from skae.recommenders import Interactions, interaction_matrix
+from tests.conftest import data_home_or_skip
 
 pd = pytest.importorskip("pandas")
 
@@ -179,3 +180,26 @@ def test_cdl_item_features_keyed_by_the_tables_item_ids():
     got = model.recommend(users=["u1"], n=len(ids) + 1, exclude_seen=False,
                           item_features=features)
     assert sorted(got[0].tolist()) == sorted(np.r_[ids, 5].tolist())
+
+
+def test_user_guide_walkthrough_ratings_table_to_titles():
+    # doc/user_guide.rst, "Top-N recommendation": the same calls and the same answers.
+    data_home_or_skip("movielens/ml-100k/u.data", "movielens/ml-100k/u.item")
+    from skae.datasets import load_movielens, load_movielens_items
+
+    ratings = load_movielens("100k")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = EASE(alpha=200.0).fit(Interactions(ratings, rating="rating", threshold=4))
+    assert (len(model.user_encoder_), model.n_features_in_) == (942, 1447)
+    titles = load_movielens_items("100k")["title"]
+    assert titles.loc[model.recommend(users=[1], n=5)[0]].tolist() == [
+        "Schindler's List", "Trainspotting", "One Flew Over the Cuckoo's Nest",
+        "Clockwork Orange, A", "Forrest Gump"]
+    me = pd.DataFrame({"user": "me", "item": [50, 181, 172]})
+    assert titles.loc[model.recommend(me, n=5)[0]].tolist() == [
+        "Raiders of the Lost Ark", "Godfather, The", "Indiana Jones and the Last Crusade",
+        "Men in Black", "Toy Story"]
+    # Seen movies are never recommended: none of user 1's liked movies come back.
+    liked_by_1 = set(ratings.query("user == 1 and rating >= 4")["item"])
+    assert not liked_by_1 & set(model.recommend(users=[1], n=50)[0])
