@@ -1,6 +1,7 @@
 """``StackedAutoencoderClassifier``: greedy pre-training on every row, supervised fine-tuning on
 the labelled ones."""
 
+import copy
 from numbers import Integral, Number, Real
 
 import numpy as np
@@ -709,10 +710,17 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
         Returns
         -------
         H : ndarray of shape (n_samples, hidden_layer_sizes[-1]), dtype float32
-            The activations of the last hidden layer.
+            The activations of the last hidden layer, computed in float64 (so that a row's
+            value does not depend on the rows computed with it) and rounded to float32.
         """
         X = self._validate_predict_data(X)
-        return self._predict_batches(X, lambda m, x: m.encode(x), self._hidden_sizes()[-1])
+        # In float64, rounded to float32 at the end: in float32 a row's output depends on
+        # the size of the batch it is computed in (the product's kernels change with it, by
+        # about 1e-7), so predicting rows one by one would differ from predicting them
+        # together. The input is rounded to float32 first, as in training.
+        double = copy.deepcopy(self.module_).double()
+        return self._predict_batches(X, lambda m, x: double.encode(x.double()),
+                                     self._hidden_sizes()[-1])
 
     def decision_function(self, X):
         """Class scores (logits) of each row of ``X``.
