@@ -35,8 +35,12 @@ from skae._engine import (
     snapshot,
 )
 from skae.utils._distributed import current_shard, data_parallel_device
-from skae.utils._sklearn_compat import CallbackSupportMixin, Interval, StrOptions
-from skae.utils._sklearn_compat import teardown_callbacks  # issue 26
+from skae.utils._sklearn_compat import (
+    CallbackSupportMixin,
+    Interval,
+    StrOptions,
+    teardown_callbacks,  # issue 26
+)
 from skae.utils._stack import external_stacklevel
 
 __all__ = [

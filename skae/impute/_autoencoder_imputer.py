@@ -18,8 +18,8 @@ from skae._estimator import (
     store_init_params,
 )
 from skae._random import keyed_standard_normal
-from skae.nn import ACTIVATIONS, masked_squared_error
 from skae.impute._streamed import StandardizedRows, observed_statistics
+from skae.nn import ACTIVATIONS, masked_squared_error
 from skae.nn._impute import MaskedAutoencoder, MaskedVAE
 from skae.utils._memmap import is_memory_mapped, row_blocks
 from skae.utils._sklearn_compat import (
