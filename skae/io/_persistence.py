@@ -164,7 +164,7 @@ def load(file, *, trusted=()):
     ``functools.partial``; otherwise a ``TypeError`` names the offending entries and nothing
     of the file is imported, called or constructed. The networks inside are read with
     ``torch.load(weights_only=True)`` and only module classes of ``torch.nn``, of skae and
-    those registered with :func:`skae.base.register_module_class`.
+    those registered with ``skae.base.register_module_class``.
 
     Parameters
     ----------
