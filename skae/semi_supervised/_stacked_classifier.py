@@ -1,7 +1,8 @@
 """``StackedAutoencoderClassifier``: greedy pre-training on every row, supervised fine-tuning on
 the labelled ones."""
 
-from numbers import Integral, Number, Real
+import copy
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
@@ -30,6 +31,7 @@ from skae._estimator import (
 from skae.autoencoders._stacked import StackedAutoencoder, _as_numpy
 from skae.nn import ACTIVATIONS, LOSSES, reconstruction_loss
 from skae.nn._classifier import EncoderClassifier, classification_loss
+from skae.semi_supervised._labels import check_label_kinds
 from skae.semi_supervised._propagation import propagate_labels
 from skae.utils._memmap import is_memory_mapped
 from skae.utils._sklearn_compat import Interval, StrOptions, fit_context, validate_data
@@ -84,41 +86,6 @@ def _unlabelled_mask(y, mark):
     if isinstance(mark, str) != (y.dtype.kind in "US"):
         return np.zeros(len(y), dtype=bool)
     return np.asarray(y == mark, dtype=bool)
-
-
-def _scalar(value):
-    """A numpy scalar as the Python value it holds (for messages)."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def _check_label_kinds(y, mark):
-    """Refuse labels of two kinds (numbers and strings), and a string ``mark`` beside labels
-    that are numbers; checked on ``y`` as passed (numpy turns a list that mixes them into
-    strings). The rows holding ``mark`` are left out: a number may mark unlabelled rows among
-    string labels."""
-    values = y.to_numpy() if hasattr(y, "to_numpy") else y
-    if isinstance(values, np.ndarray) and values.dtype.kind != "O":
-        strings = values.dtype.kind in "US"
-        example = _scalar(values.flat[0]) if values.size else None
-        first_str, first_num = (example, None) if strings else (None, example)
-    else:
-        flat = np.asarray(values, dtype=object).ravel()
-        labels = [v for v in flat if mark is None or isinstance(v, str) != isinstance(mark, str)
-                  or v != mark]
-        first_str = next((v for v in labels if isinstance(v, str)), None)
-        first_num = next((_scalar(v) for v in labels if isinstance(v, Number)), None)
-        if first_str is not None and first_num is not None:
-            raise ValueError(
-                f"y mixes labels of two kinds, numbers (e.g. {first_num!r}) and strings (e.g. "
-                f"{first_str!r}); use one kind for every label (unlabelled_label may be a "
-                "number among string labels)."
-            )
-    if isinstance(mark, str) and first_num is not None:
-        raise ValueError(
-            f"unlabelled_label={mark!r} is a string, but the labels of y are numbers (e.g. "
-            f"{first_num!r}): a string never equals a number, so it would mark no row. Set "
-            "unlabelled_label to a number (e.g. -1), or pass string labels."
-        )
 
 
 def _negative_numbers(y):
@@ -475,7 +442,7 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
         return self._train(X, y)
 
     def _training_data(self, X, y, *, warm, incremental):
-        _check_label_kinds(y, self.unlabelled_label)
+        check_label_kinds(y, self.unlabelled_label)
         mapped = is_memory_mapped(X)
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float32, np.float64],
                              reset=not warm, ensure_all_finite=not mapped)
@@ -690,10 +657,17 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
         Returns
         -------
         H : ndarray of shape (n_samples, hidden_layer_sizes[-1]), dtype float32
-            The activations of the last hidden layer.
+            The activations of the last hidden layer, computed in float64 (so that a row's
+            value does not depend on the rows computed with it) and rounded to float32.
         """
         X = self._validate_predict_data(X)
-        return self._predict_batches(X, lambda m, x: m.encode(x), self._hidden_sizes()[-1])
+        # In float64, rounded to float32 at the end: in float32 a row's output depends on
+        # the size of the batch it is computed in (the product's kernels change with it, by
+        # about 1e-7), so predicting rows one by one would differ from predicting them
+        # together. The input is rounded to float32 first, as in training.
+        double = copy.deepcopy(self.module_).double()
+        return self._predict_batches(X, lambda m, x: double.encode(x.double()),
+                                     self._hidden_sizes()[-1])
 
     def decision_function(self, X):
         """Class scores (logits) of each row of ``X``.
