@@ -1,16 +1,24 @@
-"""scikit-learn's estimator checks over every public skae estimator, found automatically."""
+"""scikit-learn's estimator checks over every public skae estimator, found automatically.
+
+Every estimator whose input is a matrix is checked as users construct it, ``Est()`` (issue
+26: the suite once passed with small test settings while the defaults failed two checks).
+The id-pair regressors (``AutoRecRegressor``, ``MDACFRegressor``), whose ``X`` is exactly two
+id columns, keep small settings and their documented structural expected failures
+(``skae.utils.EXPECTED_FAILED_CHECKS``).
+"""
 
 import pytest
-from sklearn.utils.estimator_checks import check_estimator
+from sklearn.base import clone
 
-from skae import Autoencoder
 from skae.utils import CHECK_PARAMS, EXPECTED_FAILED_CHECKS, all_estimators
 from skae.utils._sklearn_compat import parametrize_with_checks
 
-ESTIMATORS = [cls(**CHECK_PARAMS.get(name, {})) for name, cls in all_estimators()]
+ID_PAIR_REGRESSORS = {"AutoRecRegressor", "MDACFRegressor"}
+ESTIMATORS = [cls(**CHECK_PARAMS.get(name, {})) if name in ID_PAIR_REGRESSORS else cls()
+              for name, cls in all_estimators()]
 
-# CHECK_PARAMS train for a few epochs so that the checks run in seconds: the small check data
-# are not fitted to convergence, and the ConvergenceWarning that says so is expected here.
+# The checks' data are small and not fitted to convergence in the default number of epochs;
+# the ConvergenceWarning that says so is expected here.
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
@@ -20,6 +28,15 @@ def test_discovery_finds_every_estimator():
     assert not any(name.startswith("Base") for name in names)
 
 
+def test_matrix_estimators_are_checked_with_the_default_constructor():
+    # Only the id-pair regressors may have expected failures, and only they are checked with
+    # other settings than their defaults.
+    assert set(EXPECTED_FAILED_CHECKS) == ID_PAIR_REGRESSORS
+    for est in ESTIMATORS:
+        if type(est).__name__ not in ID_PAIR_REGRESSORS:
+            assert est.get_params() == clone(type(est)()).get_params()
+
+
 def _expected_failures(estimator):
     return EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {})
 
@@ -27,12 +44,3 @@ def _expected_failures(estimator):
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failures)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
-
-
-def test_default_constructor_passes_check_estimator():
-    # Users run check_estimator on Autoencoder() itself: the defaults must pass, not only
-    # the small settings above.
-    results = check_estimator(Autoencoder(), on_fail=None)
-    failed = [(r["check_name"], r["exception"]) for r in results if r["status"] == "failed"]
-    assert failed == []
-    assert sum(r["status"] == "passed" for r in results) >= 40

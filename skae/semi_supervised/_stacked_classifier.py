@@ -1,12 +1,12 @@
 """``StackedAutoencoderClassifier``: greedy pre-training on every row, supervised fine-tuning on
 the labelled ones."""
 
-from numbers import Integral, Number, Real
+import copy
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 import torch
-import torch.nn.functional as F
 from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.base import (
     BaseEstimator,
@@ -14,7 +14,6 @@ from sklearn.base import (
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
 )
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from skae._base import BaseAutoencoder
@@ -30,159 +29,21 @@ from skae._estimator import (
 from skae.autoencoders._stacked import StackedAutoencoder, _as_numpy
 from skae.nn import ACTIVATIONS, LOSSES, reconstruction_loss
 from skae.nn._classifier import EncoderClassifier, classification_loss
+from skae.semi_supervised._labels import check_label_kinds, encode_labels
 from skae.semi_supervised._propagation import propagate_labels
+from skae.semi_supervised._unlabelled import (
+    UNLABELLED_LOSSES,
+    _as_float32,
+    _balanced_weights,
+    _paired,
+    _rows_of,
+    unlabelled_loss,
+)
 from skae.utils._memmap import is_memory_mapped
 from skae.utils._sklearn_compat import Interval, StrOptions, fit_context, validate_data
 from skae.utils._validation import check_finite_in_blocks
 
 __all__ = ["StackedAutoencoderClassifier"]
-
-#: Losses on the predictions of the unlabelled rows (``unlabelled_loss``).
-UNLABELLED_LOSSES = ("entropy", "pseudo_label", "consistency", "label_propagation")
-
-
-def _class_logits(scores):
-    """Softmax logits of every class: the one binary logit ``s`` becomes ``(0, s)``."""
-    if scores.shape[1] == 1:
-        return torch.cat([torch.zeros_like(scores), scores], dim=1)
-    return scores
-
-
-def unlabelled_loss(kind, scores, target_scores=None, labels=None, weights=None):
-    """Mean loss of the class ``scores`` (logits) of unlabelled rows.
-
-    ``"entropy"``: the entropy of the predicted class distribution, which pushes the decision
-    boundary away from dense regions of the unlabelled data (Grandvalet & Bengio, NIPS 2005).
-    ``"pseudo_label"``: the cross-entropy of the predicted distribution against its own most
-    probable class, taken as a fixed target (Lee, ICML 2013 workshop, which relates it to
-    entropy minimisation). ``"consistency"``: the squared
-    distance between the predicted distribution and that of ``target_scores``, a second pass
-    of the same rows under other dropout masks, taken as a fixed target (the Pi-model of Laine
-    & Aila, ICLR 2017; the fixed target as in Tarvainen & Valpola, NeurIPS 2017).
-    ``"label_propagation"``: the cross-entropy against ``labels`` (class indices) found by
-    label propagation, each row's term times its entry of ``weights`` (Iscen et al., CVPR
-    2019), averaged over the rows.
-    """
-    log_p = F.log_softmax(_class_logits(scores), dim=1)
-    if kind == "label_propagation":
-        return (weights * F.nll_loss(log_p, labels, reduction="none")).mean()
-    if kind == "entropy":
-        return -(log_p.exp() * log_p).sum(dim=1).mean()
-    if kind == "consistency":
-        target = F.softmax(_class_logits(target_scores), dim=1).detach()
-        return ((log_p.exp() - target) ** 2).sum(dim=1).mean()
-    return F.nll_loss(log_p, log_p.detach().argmax(dim=1))
-
-
-def _unlabelled_mask(y, mark):
-    """Rows of ``y`` equal to ``mark`` (None: no row). A string never equals a number."""
-    if mark is None:
-        return np.zeros(len(y), dtype=bool)
-    if y.dtype.kind == "O":
-        return np.array([isinstance(v, str) == isinstance(mark, str) and v == mark for v in y],
-                        dtype=bool)
-    if isinstance(mark, str) != (y.dtype.kind in "US"):
-        return np.zeros(len(y), dtype=bool)
-    return np.asarray(y == mark, dtype=bool)
-
-
-def _scalar(value):
-    """A numpy scalar as the Python value it holds (for messages)."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def _check_label_kinds(y, mark):
-    """Refuse labels of two kinds (numbers and strings), and a string ``mark`` beside labels
-    that are numbers; checked on ``y`` as passed (numpy turns a list that mixes them into
-    strings). The rows holding ``mark`` are left out: a number may mark unlabelled rows among
-    string labels."""
-    values = y.to_numpy() if hasattr(y, "to_numpy") else y
-    if isinstance(values, np.ndarray) and values.dtype.kind != "O":
-        strings = values.dtype.kind in "US"
-        example = _scalar(values.flat[0]) if values.size else None
-        first_str, first_num = (example, None) if strings else (None, example)
-    else:
-        flat = np.asarray(values, dtype=object).ravel()
-        labels = [v for v in flat if mark is None or isinstance(v, str) != isinstance(mark, str)
-                  or v != mark]
-        first_str = next((v for v in labels if isinstance(v, str)), None)
-        first_num = next((_scalar(v) for v in labels if isinstance(v, Number)), None)
-        if first_str is not None and first_num is not None:
-            raise ValueError(
-                f"y mixes labels of two kinds, numbers (e.g. {first_num!r}) and strings (e.g. "
-                f"{first_str!r}); use one kind for every label (unlabelled_label may be a "
-                "number among string labels)."
-            )
-    if isinstance(mark, str) and first_num is not None:
-        raise ValueError(
-            f"unlabelled_label={mark!r} is a string, but the labels of y are numbers (e.g. "
-            f"{first_num!r}): a string never equals a number, so it would mark no row. Set "
-            "unlabelled_label to a number (e.g. -1), or pass string labels."
-        )
-
-
-def _negative_numbers(y):
-    """Rows of ``y`` that hold a negative number."""
-    if y.dtype.kind in "iuf":
-        return y < 0
-    if y.dtype.kind == "O":
-        return np.array([isinstance(v, Real) and not isinstance(v, bool) and v < 0 for v in y],
-                        dtype=bool)
-    return np.zeros(len(y), dtype=bool)
-
-
-def _paired(X, y_code):
-    """The arrays the engine serves: every row, and a labelled row beside each one.
-
-    Each minibatch then holds ``B`` rows of the training data (for the reconstruction term)
-    and ``B`` labelled rows (for the classification term), however few the labels: joint
-    semi-supervised training draws both in every step (e.g. the ladder network, Rasmus et al.,
-    NeurIPS 2015). The labelled rows are cycled, so each is used equally often (within one)
-    in an epoch; the engine reshuffles the pairs every epoch. When every row is labelled the
-    row is its own partner and only ``x`` and ``y`` are served.
-    """
-    labelled = np.flatnonzero(y_code >= 0)
-    if len(labelled) == len(y_code):
-        return {"x": X, "y": y_code}
-    partner = labelled[np.arange(len(y_code)) % len(labelled)]
-    return {"x": X, "y": y_code, "x_labelled": _rows_of(X, partner),
-            "y_labelled": y_code[partner]}
-
-
-def _rows_of(X, rows):
-    """Rows ``rows`` of ``X``; of memory-mapped (or streamed) rows a lazy subset, read one
-    minibatch at a time like ``X`` itself, never a copy of them all."""
-    if isinstance(X, StreamedRows):
-        return X.subset(rows)
-    if not sp.issparse(X) and is_memory_mapped(X):
-        return StreamedRows(X, np.float32, np.asarray(rows))
-    return X[rows]
-
-
-def _balanced_weights(labels, confidence, n_classes):
-    """``confidence`` times the class weight ``n / (n_classes * count)`` of each row's label.
-
-    Iscen et al. (CVPR 2019) weight each class inversely to its number of (pseudo-)labelled
-    rows, so that a class the propagation over-assigns does not dominate the loss; the
-    scale keeps the mean class weight at 1.
-    """
-    counts = np.bincount(labels, minlength=n_classes).astype(np.float64)
-    balance = len(labels) / (n_classes * np.maximum(counts, 1))
-    return (confidence * balance[labels]).astype(np.float32)
-
-
-def _as_float32(X):
-    """``X`` as C-contiguous, writeable float32 (dense) or float32 CSR, copied only if needed.
-
-    The engine shares such an array's memory instead of copying it, so ``X`` and its labelled
-    rows, when they are the same array, are held once.
-    """
-    if sp.issparse(X):
-        return sp.csr_matrix(X, dtype=np.float32)
-    if is_memory_mapped(X):
-        return X  # streamed by the engine one minibatch at a time, never copied whole
-    return np.require(X, dtype=np.float32, requirements=["C", "W"])
-
 
 @fill_doc(pretrain_loss="``reconstruction_loss``")
 class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMixin,
@@ -475,7 +336,7 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
         return self._train(X, y)
 
     def _training_data(self, X, y, *, warm, incremental):
-        _check_label_kinds(y, self.unlabelled_label)
+        check_label_kinds(y, self.unlabelled_label)
         mapped = is_memory_mapped(X)
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float32, np.float64],
                              reset=not warm, ensure_all_finite=not mapped)
@@ -500,58 +361,10 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
 
     def _encode_labels(self, y, warm):
         """Set ``classes_`` (new model) and return ``y`` as class indices, -1 if unlabelled."""
-        mark = self.unlabelled_label
-        if y.dtype.kind in "US" and isinstance(mark, Integral) and str(mark) in y:
-            # A list mixing strings and -1 becomes an array of strings, "-1" included.
-            raise ValueError(
-                f"y holds the string {str(mark)!r} among string labels, where the number "
-                f"{mark} marks unlabelled rows. Pass y as an object array (numpy "
-                f"dtype=object) holding the number {mark}, or set "
-                f"unlabelled_label={str(mark)!r}."
-            )
-        unlabelled = _unlabelled_mask(y, mark)
-        if unlabelled.all():
-            raise ValueError(
-                f"All {len(y)} rows are unlabelled (y == {self.unlabelled_label!r}): "
-                f"{type(self).__name__} needs labelled rows of at least two classes to "
-                "fine-tune on."
-            )
-        mark_is_a_class = unlabelled.any() and len(np.unique(y[~unlabelled])) == 1
-        if mark_is_a_class:
-            # The mark beside a single class: y holds two classes, one of them the mark (e.g.
-            # binary labels {-1, 1} under the default mark -1), not unlabelled rows.
-            unlabelled[:] = False
-        y_labelled = y[~unlabelled]
-        check_classification_targets(y_labelled)
-        if self.unlabelled_label == -1 and not mark_is_a_class:
-            negative = _negative_numbers(y_labelled)
-            if negative.any():
-                example = y_labelled[negative].tolist()[0]
-                raise ValueError(
-                    f"y holds negative labels other than -1 (e.g. {example!r} in "
-                    f"{int(negative.sum())} rows): -1 marks an unlabelled row, and another "
-                    "negative label is more likely a typo for it than a class. Use "
-                    "unlabelled_label=None if these are classes and every row is labelled."
-                )
-        classes = np.unique(y_labelled)
-        if len(classes) < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs labelled rows of at least two classes; got one "
-                f"class, {classes.tolist()[0]!r}."
-            )
-        if warm:
-            unseen = np.setdiff1d(classes, self.classes_)
-            if len(unseen):
-                raise ValueError(
-                    f"warm_start=True continues the previous model, whose classes are "
-                    f"{self.classes_.tolist()}; y has classes not seen then: "
-                    f"{unseen.tolist()}. Use warm_start=False to start a new model."
-                )
-        else:
+        classes, y_code = encode_labels(y, self.unlabelled_label, type(self).__name__,
+                                        self.classes_ if warm else None)
+        if not warm:
             self.classes_ = classes
-        # Internally -1 marks an unlabelled row, whatever the user's mark.
-        y_code = np.full(len(y), -1, dtype=np.int64)
-        y_code[~unlabelled] = np.searchsorted(self.classes_, y_labelled)
         return y_code
 
     def _validation_split(self, source, rng):
@@ -690,10 +503,17 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
         Returns
         -------
         H : ndarray of shape (n_samples, hidden_layer_sizes[-1]), dtype float32
-            The activations of the last hidden layer.
+            The activations of the last hidden layer, computed in float64 (so that a row's
+            value does not depend on the rows computed with it) and rounded to float32.
         """
         X = self._validate_predict_data(X)
-        return self._predict_batches(X, lambda m, x: m.encode(x), self._hidden_sizes()[-1])
+        # In float64, rounded to float32 at the end: in float32 a row's output depends on
+        # the size of the batch it is computed in (the product's kernels change with it, by
+        # about 1e-7), so predicting rows one by one would differ from predicting them
+        # together. The input is rounded to float32 first, as in training.
+        double = copy.deepcopy(self.module_).double()
+        return self._predict_batches(X, lambda m, x: double.encode(x.double()),
+                                     self._hidden_sizes()[-1])
 
     def decision_function(self, X):
         """Class scores (logits) of each row of ``X``.

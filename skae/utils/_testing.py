@@ -1,8 +1,10 @@
-"""Small, fast constructor settings for the common estimator checks, kept in one place.
+"""Small, fast constructor settings for tests that fit every estimator, kept in one place.
 
-``tests/test_common.py`` builds every estimator found by :func:`skae.utils.all_estimators`
-with ``CHECK_PARAMS.get(name, {})``. Settings only shrink the work (epochs, layer sizes); they
-never switch off behaviour that the checks are meant to see.
+``tests/test_common.py`` checks the estimators whose input is a matrix with their default
+constructor, and the id-pair regressors with ``CHECK_PARAMS``; other tests (docstrings,
+persistence) use ``CHECK_PARAMS.get(name, {})`` to fit every estimator quickly. Settings only
+shrink the work (epochs, layer sizes); they never switch off behaviour that the checks are
+meant to see.
 """
 
 __all__ = ["CHECK_PARAMS", "EXPECTED_FAILED_CHECKS"]
@@ -15,12 +17,8 @@ CHECK_PARAMS = {
     "DenoisingAutoencoder": {"n_components": 3, "hidden_layer_sizes": (8,), "max_iter": 30},
     "SparseAutoencoder": {"n_components": 3, "hidden_layer_sizes": (8,), "max_iter": 30},
     "StackedAutoencoder": {"n_components": 3, "hidden_layer_sizes": (8,), "max_iter": 30},
-    # unlabelled_label=None: the checks fit binary labels {-1, 1}, where -1 would mark
-    # unlabelled rows (scikit-learn exempts its own semi-supervised estimators by name and
-    # gives them labels {0, 1}); tests/semi_supervised cover the -1 convention. 100 epochs:
-    # check_classifiers_train wants a training accuracy above 0.83.
-    "StackedAutoencoderClassifier": {"hidden_layer_sizes": (8,), "max_iter": 100,
-                                     "unlabelled_label": None},
+    # 100 epochs: check_classifiers_train wants a training accuracy above 0.83.
+    "StackedAutoencoderClassifier": {"hidden_layer_sizes": (8,), "max_iter": 100},
     "VariationalAutoencoder": {"n_components": 2, "hidden_layer_sizes": (8,), "max_iter": 30},
     "CDAE": {"n_components": 4, "max_iter": 20},
     "EASE": {"alpha": 1.0},

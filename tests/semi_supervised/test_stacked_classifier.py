@@ -419,3 +419,20 @@ def test_label_propagation_is_reproducible_and_works_with_early_stopping(semi):
     e = StackedAutoencoderClassifier(**kw).fit(X[:300], y[:300])
     f = StackedAutoencoderClassifier(**{**kw, "unlabelled_weight": 0.0}).fit(X[:300], y[:300])
     np.testing.assert_array_equal(e.predict_proba(X), f.predict_proba(X))
+
+
+def test_outputs_of_single_rows_equal_those_of_the_whole_batch():
+    # check_methods_subset_invariance on the default constructor (issue 26): in float32 a
+    # network's output depends on the batch's size through the kernels the product uses
+    # (1.5e-7 apart here, above the check's atol of 1e-7); computed in float64 and rounded
+    # to float32, a row's output is the same however it is batched.
+    rnd = np.random.RandomState(0)
+    X = 3 * rnd.uniform(size=(20, 3))
+    clf = StackedAutoencoderClassifier(random_state=1).fit(X, X[:, 0].astype(int))
+    rows = np.concatenate([clf.transform(x[None]) for x in X])
+    np.testing.assert_array_equal(rows, clf.transform(X))
+    assert rows.dtype == np.float32
+    # The float64 scores then differ by numpy's rounding only.
+    for method in ("decision_function", "predict_proba"):
+        rows = np.concatenate([getattr(clf, method)(x[None]) for x in X])
+        np.testing.assert_allclose(rows, getattr(clf, method)(X), rtol=1e-12, atol=1e-15)
