@@ -227,18 +227,26 @@ def _hooks_visible():
 HOOKS_VISIBLE = _hooks_visible()
 
 
-def may_have_hooks(module):
+def may_have_hooks(module, modules=None, parameters=None):
     """Whether a hook may run in ``module``'s forward or backward pass: one registered on it,
     on a submodule, on one of its parameters, or on every module. True where this torch
     release does not let that be seen (there is no public getter), so that the caller trains
-    through autograd, which runs the hooks."""
+    through autograd, which runs the hooks. ``modules`` and ``parameters`` are
+    ``list(module.modules())`` and ``list(module.parameters())`` where the caller has them."""
     if not HOOKS_VISIBLE:
         return True
-    if any(getattr(_torch_module, name, True) for name in _GLOBAL_MODULE_HOOKS):
-        return True
-    return (any(getattr(m, name, True) for m in module.modules() for name in _MODULE_HOOKS)
-            or any(getattr(p, name, True) for p in module.parameters()
-                   for name in _TENSOR_HOOKS))
+    for name in _GLOBAL_MODULE_HOOKS:
+        if getattr(_torch_module, name, True):
+            return True
+    for m in module.modules() if modules is None else modules:
+        for name in _MODULE_HOOKS:
+            if getattr(m, name, True):
+                return True
+    for p in module.parameters() if parameters is None else parameters:
+        for name in _TENSOR_HOOKS:
+            if getattr(p, name, True):
+                return True
+    return False
 
 
 # -- weights-only loading --------------------------------------------------------------------
