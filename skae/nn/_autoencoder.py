@@ -42,14 +42,13 @@ _PLAN_MODULES = frozenset({Center, nn.Linear, nn.ModuleList, nn.ParameterList,
                            *ACTIVATIONS.values()})
 
 
-def _covers(module, written):
+def _covers(parameters, written):
     """Whether the parameters in ``written`` (those the hand-written pass sets the gradient
-    of) are parameters of ``module`` and include every trainable one."""
+    of) are among ``parameters`` (a module's) and include every trainable one."""
     if any(not isinstance(p, nn.Parameter) for p in written):
         return False  # a bias removed (None), a weight computed from other tensors
-    params = set(module.parameters())
-    written = set(written)
-    return written <= params and {p for p in params if p.requires_grad} <= written
+    parameters, written = set(parameters), set(written)
+    return written <= parameters and {p for p in parameters if p.requires_grad} <= written
 
 
 class MLPAutoencoder(nn.Module):
@@ -178,9 +177,14 @@ class MLPAutoencoder(nn.Module):
         if type(self) is not MLPAutoencoder or any(
                 type(module) is not ACTIVATIONS.get(name) for module, name in acts):
             return None
-        if (any((m is not self and type(m) not in _PLAN_MODULES)
-                or parametrize.is_parametrized(m) for m in self.modules())
-                or _torch_compat.may_have_hooks(self)):
+        # One walk over the module (this runs once per epoch). Registering a parametrization
+        # swaps the module's class for a generated subclass, which the class check refuses;
+        # is_parametrized says the same through the public API, whatever a later torch does.
+        modules, parameters = list(self.modules()), list(self.parameters())
+        if (any(type(m) not in _PLAN_MODULES for m in modules[1:])
+                or any(parametrize.is_parametrized(m) for m in modules
+                       if type(m) is nn.Linear)
+                or _torch_compat.may_have_hooks(self, modules, parameters)):
             return None
         encoder = list(self.encoder_layers)
         decoder = [] if self.tied_weights else list(self.decoder_layers)
@@ -193,7 +197,7 @@ class MLPAutoencoder(nn.Module):
         else:
             weights += [(layer.weight, layer.weight, False) for layer in decoder]
             biases += [layer.bias for layer in decoder]
-        if not _covers(self, [param for _, param, _ in weights] + biases):
+        if not _covers(parameters, [param for _, param, _ in weights] + biases):
             return None
         acts = ([self.activation] * (L - 1) + [self.code_activation]
                 + [self.activation] * (L - 1) + [self.out_activation])

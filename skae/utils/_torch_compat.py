@@ -1,9 +1,9 @@
 """Every private torch name skae uses, feature-detected here and nowhere else.
 
 torch's private names (a leading underscore, ``torch.ops.aten``) change between releases
-without deprecation. Each one is looked up once, at import, into a module constant that is
-None when the running torch lacks it, and each use has a public fallback that computes the
-same result:
+without deprecation. Each one is looked up once, at import, into a module constant (None, or
+False for the hook flags, when the running torch lacks it), and each use has a public
+fallback that computes the same result:
 
 - the Adam step (:func:`optimizer_step`): torch's fused Adam kernel called directly, without
   ``Optimizer.step``'s per-call bookkeeping; fallback ``optimizer.step()`` itself, which runs
@@ -37,6 +37,7 @@ __all__ = [
     "FOREACH_ADD",
     "FUSED_ADAM_KERNEL",
     "HOOKS_VISIBLE",
+    "OPTIMIZER_HOOKS_VISIBLE",
     "PUBLIC_BACKWARD",
     "SAFE_GLOBALS_CONTEXT",
     "activation_backward_table",
@@ -60,20 +61,19 @@ _GLOBAL_PRE_HOOKS = getattr(_torch_optimizer, "_global_optimizer_pre_hooks", Non
 _GLOBAL_POST_HOOKS = getattr(_torch_optimizer, "_global_optimizer_post_hooks", None)
 
 
-def _optimizer_hooks_visible():
-    probe = torch.optim.Adam([nn.Parameter(torch.zeros(1))])
-    return (isinstance(_GLOBAL_PRE_HOOKS, dict) and isinstance(_GLOBAL_POST_HOOKS, dict)
-            and all(isinstance(getattr(probe, name, None), dict) for name in _OPTIMIZER_HOOKS))
-
+_PROBE = torch.optim.Adam([nn.Parameter(torch.zeros(1))])
 
 #: Whether optimizer step hooks can be seen (else every step goes through ``step()``).
-OPTIMIZER_HOOKS_VISIBLE = _optimizer_hooks_visible()
+OPTIMIZER_HOOKS_VISIBLE = (
+    isinstance(_GLOBAL_PRE_HOOKS, dict) and isinstance(_GLOBAL_POST_HOOKS, dict)
+    and all(isinstance(getattr(_PROBE, name, None), dict) for name in _OPTIMIZER_HOOKS))
 
 # Adam's options and the only values the shortcut computes. A group with an option not
 # listed (one a later torch release adds) goes through ``step()``, so nothing new is skipped;
 # an option this release lacks is not read. "foreach" is moot once "fused" is set; "lr_scale"
 # is skae's (see skae._engine.make_adam); "initial_lr" is written by torch's schedulers.
-_ADAM_OPTIONS = frozenset(torch.optim.Adam([nn.Parameter(torch.zeros(1))]).param_groups[0])
+_ADAM_OPTIONS = frozenset(_PROBE.param_groups[0])
+del _PROBE
 _ADAM_FIXED_OPTIONS = {k: v for k, v in {
     "amsgrad": False, "maximize": False, "capturable": False, "differentiable": False,
     "decoupled_weight_decay": False, "fused": True}.items() if k in _ADAM_OPTIONS or k == "fused"}
@@ -205,6 +205,7 @@ def activation_backward_table():
     kernels where they were found."""
     return PUBLIC_BACKWARD if ATEN is None or _FAST_BACKWARD is None else _FAST_BACKWARD
 
+
 # -- hooks -----------------------------------------------------------------------------------
 
 _MODULE_HOOKS = ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks",
@@ -226,18 +227,26 @@ def _hooks_visible():
 HOOKS_VISIBLE = _hooks_visible()
 
 
-def may_have_hooks(module):
+def may_have_hooks(module, modules=None, parameters=None):
     """Whether a hook may run in ``module``'s forward or backward pass: one registered on it,
     on a submodule, on one of its parameters, or on every module. True where this torch
     release does not let that be seen (there is no public getter), so that the caller trains
-    through autograd, which runs the hooks."""
+    through autograd, which runs the hooks. ``modules`` and ``parameters`` are
+    ``list(module.modules())`` and ``list(module.parameters())`` where the caller has them."""
     if not HOOKS_VISIBLE:
         return True
-    if any(getattr(_torch_module, name, True) for name in _GLOBAL_MODULE_HOOKS):
-        return True
-    return (any(getattr(m, name, True) for m in module.modules() for name in _MODULE_HOOKS)
-            or any(getattr(p, name, True) for p in module.parameters()
-                   for name in _TENSOR_HOOKS))
+    for name in _GLOBAL_MODULE_HOOKS:
+        if getattr(_torch_module, name, True):
+            return True
+    for m in module.modules() if modules is None else modules:
+        for name in _MODULE_HOOKS:
+            if getattr(m, name, True):
+                return True
+    for p in module.parameters() if parameters is None else parameters:
+        for name in _TENSOR_HOOKS:
+            if getattr(p, name, True):
+                return True
+    return False
 
 
 # -- weights-only loading --------------------------------------------------------------------
