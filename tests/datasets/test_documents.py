@@ -87,7 +87,8 @@ def _news_archive(path, posts):
             tar.addfile(info, io.BytesIO(raw))
 
 
-POST = "From: a@b.c\nSubject: x\n\nHello caf\xe9\n> quoted\nIn article <1> a wrote:\nbody\n\n--\nsig\n"
+POST = ("From: a@b.c\nSubject: x\n\nHello caf\xe9\n> quoted\nIn article <1> a wrote:\n"
+        "body\n\n--\nsig\n")
 
 
 @pytest.fixture
