@@ -25,8 +25,8 @@ def _check_counts(X, name):
     data = X.data if sp.issparse(X) else X
     if data.size and data.min() < 0:
         raise ValueError(
-            f"{name} needs non-negative word counts (or weights such as tf-idf); X has a "
-            f"negative value ({float(data.min()):.4g})."
+            f"Negative values in data passed to {name}, which needs non-negative word counts "
+            f"(or weights such as tf-idf); the smallest is {float(data.min()):.4g}."
         )
 
 

@@ -13,6 +13,7 @@ CHECK_PARAMS = {
     "AutoencoderImputer": {"n_components": 4, "hidden_layer_sizes": (8,), "max_iter": 10},
     "ContractiveAutoencoder": {"n_components": 3, "hidden_layer_sizes": (8,), "max_iter": 30},
     "DenoisingAutoencoder": {"n_components": 3, "hidden_layer_sizes": (8,), "max_iter": 30},
+    "DocumentAutoencoder": {"n_components": 3, "hidden_layer_sizes": (8,), "max_iter": 20},
     "SparseAutoencoder": {"n_components": 3, "hidden_layer_sizes": (8,), "max_iter": 30},
     "StackedAutoencoder": {"n_components": 3, "hidden_layer_sizes": (8,), "max_iter": 30},
     # unlabelled_label=None: the checks fit binary labels {-1, 1}, where -1 would mark
