@@ -159,3 +159,29 @@ def test_reproducible_and_structural_parameters(docs):
     ae.set_params(binary=True)
     with pytest.raises(ValueError, match="binary=False -> True"):
         ae.partial_fit(X)
+
+
+def test_real_data_2d_codes_retrieve_better_than_lsa():
+    # Hinton & Salakhutdinov's point on a subset of 20 Newsgroups (four groups, 1,000 words,
+    # 10 epochs of a small network): 2-D codes find posts of the query's group far more
+    # often than LSA's 2 dimensions. Measured: LSA 0.35; codes 0.51-0.59 over three seeds.
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from skae.datasets import load_20newsgroups
+    from tests.conftest import data_home_or_skip
+
+    data_home_or_skip("20newsgroups/20news-bydate.tar.gz")
+    groups = ["comp.graphics", "rec.sport.hockey", "sci.med", "talk.politics.mideast"]
+    remove = ("headers", "footers", "quotes")
+    train = load_20newsgroups(subset="train", categories=groups, remove=remove)
+    test = load_20newsgroups(subset="test", categories=groups, remove=remove)
+    vectorizer = CountVectorizer(max_features=1000, stop_words="english", dtype=np.float32)
+    X, X_test = vectorizer.fit_transform(train.data), vectorizer.transform(test.data)
+    tfidf = TfidfTransformer().fit(X)
+    lsa = TruncatedSVD(2, random_state=0).fit(tfidf.transform(X))
+    p_lsa = _precision_cosine(lsa.transform(tfidf.transform(X)),
+                              lsa.transform(tfidf.transform(X_test)), train.target, test.target)
+    ae = DocumentAutoencoder(2, hidden_layer_sizes=(64,), max_iter=10, random_state=0).fit(X)
+    p_ae = _precision_cosine(ae.transform(X), ae.transform(X_test), train.target, test.target)
+    assert p_lsa < 0.4 and p_ae > p_lsa + 0.1
