@@ -31,6 +31,9 @@ _LOADER_FILES = {
                        "movielens/ml-100k/u1.test"),
     "load_movielens_items": ("movielens/ml-100k/u.item",),
     "load_movielens_users": ("movielens/ml-100k/u.user",),
+    "load_20newsgroups": ("20newsgroups/20news-bydate.tar.gz",),
+    "load_reuters21578": (*(f"reuters21578/reut2-{i:03d}.sgm" for i in range(22)),
+                          "reuters21578/all-topics-strings.lc.txt"),
 }
 _LOADER_CALL = re.compile(r"\b(load_\w+)\(")
 

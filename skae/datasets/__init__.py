@@ -1,6 +1,7 @@
 """Loaders for the data sets used in skae's examples, tests and benchmarks.
 
-All loaders read plain files from a *data home* folder: the ``data_home``
+All loaders read plain files (MNIST, Fashion-MNIST, MovieLens, 20 Newsgroups,
+Reuters-21578) from a *data home* folder: the ``data_home``
 argument, else the ``SKAE_DATA`` environment variable, else ``~/skae_data``.
 They never download anything unless called with ``download_if_missing=True``.
 """
@@ -13,14 +14,18 @@ from skae.datasets._movielens import (
     load_movielens_users,
     make_movielens_transformer,
 )
+from skae.datasets._newsgroups import load_20newsgroups
+from skae.datasets._reuters import load_reuters21578
 
 __all__ = [
     "DATA_HOME_ENV",
     "get_data_home",
+    "load_20newsgroups",
     "load_fashion_mnist",
     "load_mnist",
     "load_movielens",
     "load_movielens_items",
     "load_movielens_users",
+    "load_reuters21578",
     "make_movielens_transformer",
 ]

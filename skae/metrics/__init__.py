@@ -1,4 +1,5 @@
-"""Ranking metrics for top-N recommendation, and scorers for model selection."""
+"""Ranking metrics for top-N recommendation and document retrieval, and scorers for model
+selection."""
 
 from skae.metrics._ranking import (
     RANKING_METRICS,
@@ -8,6 +9,7 @@ from skae.metrics._ranking import (
     precision_at_k,
     recall_at_k,
 )
+from skae.metrics._retrieval import retrieval_precision_at_k, retrieval_precision_at_recall
 
 __all__ = [
     "RANKING_METRICS",
@@ -16,4 +18,6 @@ __all__ = [
     "ndcg_at_k",
     "precision_at_k",
     "recall_at_k",
+    "retrieval_precision_at_k",
+    "retrieval_precision_at_recall",
 ]

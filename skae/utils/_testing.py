@@ -15,6 +15,7 @@ CHECK_PARAMS = {
     "AutoencoderImputer": {"n_components": 4, "hidden_layer_sizes": (8,), "max_iter": 10},
     "ContractiveAutoencoder": {"n_components": 3, "hidden_layer_sizes": (8,), "max_iter": 30},
     "DenoisingAutoencoder": {"n_components": 3, "hidden_layer_sizes": (8,), "max_iter": 30},
+    "DocumentAutoencoder": {"n_components": 3, "hidden_layer_sizes": (8,), "max_iter": 20},
     "SparseAutoencoder": {"n_components": 3, "hidden_layer_sizes": (8,), "max_iter": 30},
     "StackedAutoencoder": {"n_components": 3, "hidden_layer_sizes": (8,), "max_iter": 30},
     # 100 epochs: check_classifiers_train wants a training accuracy above 0.83.
