@@ -31,6 +31,7 @@ _LOADER_FILES = {
                        "movielens/ml-100k/u1.test"),
     "load_movielens_items": ("movielens/ml-100k/u.item",),
     "load_movielens_users": ("movielens/ml-100k/u.user",),
+    "load_odds": ("odds/cardio.mat", "odds/wbc.mat"),
 }
 _LOADER_CALL = re.compile(r"\b(load_\w+)\(")
 

@@ -13,14 +13,17 @@ from skae.datasets._movielens import (
     load_movielens_users,
     make_movielens_transformer,
 )
+from skae.datasets._odds import ODDS_DATASETS, load_odds
 
 __all__ = [
     "DATA_HOME_ENV",
+    "ODDS_DATASETS",
     "get_data_home",
     "load_fashion_mnist",
     "load_mnist",
     "load_movielens",
     "load_movielens_items",
     "load_movielens_users",
+    "load_odds",
     "make_movielens_transformer",
 ]
