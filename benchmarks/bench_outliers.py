@@ -307,7 +307,8 @@ def _print_done_when(methods, complete, table, rank_auc):
     mean = {m: np.mean([table[m, s]["auc"] for s in complete]) for m in methods}
     fit = {m: sum(table[m, s]["fit_total"] for s in complete) for m in methods}
     print("\nDone-when (issue #29), over the sets where every method ran:")
-    print(f"  skae mean ROC-AUC {mean['skae']:.4f} >= IsolationForest {mean['IsolationForest']:.4f}:"
+    print(f"  skae mean ROC-AUC {mean['skae']:.4f} >= IsolationForest "
+          f"{mean['IsolationForest']:.4f}:"
           f" {mean['skae'] >= mean['IsolationForest']}")
     if "pyod AutoEncoder" in methods:
         print(f"  skae mean ROC-AUC {mean['skae']:.4f} > pyod AutoEncoder "
