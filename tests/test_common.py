@@ -3,7 +3,7 @@
 import pytest
 from sklearn.utils.estimator_checks import check_estimator
 
-from skae import Autoencoder
+from skae import Autoencoder, AutoencoderOutlierDetector
 from skae.utils import CHECK_PARAMS, EXPECTED_FAILED_CHECKS, all_estimators
 from skae.utils._sklearn_compat import parametrize_with_checks
 
@@ -36,3 +36,12 @@ def test_default_constructor_passes_check_estimator():
     failed = [(r["check_name"], r["exception"]) for r in results if r["status"] == "failed"]
     assert failed == []
     assert sum(r["status"] == "passed" for r in results) >= 40
+
+
+def test_outlier_detector_is_checked_with_its_defaults():
+    # No CHECK_PARAMS entry: the parametrized checks above run on AutoencoderOutlierDetector()
+    # itself, the default constructor users would pass to check_estimator.
+    assert "AutoencoderOutlierDetector" not in CHECK_PARAMS
+    defaults = AutoencoderOutlierDetector().get_params()
+    assert [e.get_params() for e in ESTIMATORS
+            if isinstance(e, AutoencoderOutlierDetector)] == [defaults]

@@ -378,10 +378,12 @@ class AutoencoderOutlierDetector(TorchEstimatorMixin, OutlierMixin, BaseEstimato
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The samples to score.
 
         Returns
         -------
         decision : ndarray of shape (n_samples,), dtype float64
+            The score of each sample minus ``offset_``.
         """
         return self.score_samples(X) - self.offset_
 
@@ -391,6 +393,7 @@ class AutoencoderOutlierDetector(TorchEstimatorMixin, OutlierMixin, BaseEstimato
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The samples to label.
 
         Returns
         -------
