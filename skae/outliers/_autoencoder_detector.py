@@ -28,8 +28,10 @@ from skae.utils._validation import check_float32_range
 __all__ = ["AutoencoderOutlierDetector"]
 
 # Rows of the training data on which the per-feature error scales are estimated: enough for a
-# trimmed mean of each feature's errors, and a bounded cost on data of any size.
+# trimmed mean of each feature's errors, and a bounded cost on data of any size (at most
+# _SCALE_VALUES errors, 64 MiB of float32, unless that leaves fewer than 256 rows).
 _SCALE_ROWS = 10_000
+_SCALE_VALUES = 2**24
 
 
 def _engine_params():
@@ -147,7 +149,8 @@ class AutoencoderOutlierDetector(TorchEstimatorMixin, OutlierMixin, BaseEstimato
     The score of a sample ``x`` (standardised) is
     ``-1/K sum_k 1/d sum_j (x_hat_kj - x_j)^2 / s_kj``, with ``x_hat_k`` the reconstruction of
     network ``k`` and ``s_kj`` the trimmed mean of network ``k``'s squared errors of feature
-    ``j`` over the training rows (at most 10,000 of them, drawn at random). The largest
+    ``j`` over the training rows (at most 10,000 of them, fewer for wide data, drawn at
+    random). The largest
     errors are left out of that mean, so a typical training sample scores below -1 (the
     median training score was between -1.5 and -2.5 on the ODDS sets).
 
@@ -309,18 +312,19 @@ class AutoencoderOutlierDetector(TorchEstimatorMixin, OutlierMixin, BaseEstimato
     def _feature_error_scale(self, Z, rng):
         """The trimmed mean of each network's squared errors of each feature over (at most
         ``_SCALE_ROWS`` of) the training rows, shape ``(n_networks, n_features)``, float64."""
-        if len(Z) > _SCALE_ROWS:
-            Z = Z[np.sort(rng.choice(len(Z), _SCALE_ROWS, replace=False))]
         k, d = self.n_networks, Z.shape[1]
+        rows = min(len(Z), max(256, min(_SCALE_ROWS, _SCALE_VALUES // (k * d))))
+        if rows < len(Z):
+            Z = Z[np.sort(rng.choice(len(Z), rows, replace=False))]
         errors = self._predict_batches(
             Z, lambda m, x: m.squared_errors(x).permute(1, 0, 2).reshape(len(x), k * d), k * d)
-        errors = np.sort(errors.astype(np.float64), axis=0)
-        keep = max(1, len(errors) - int(self.trim_fraction * len(errors)))
-        scale = errors[:keep].mean(axis=0).reshape(k, d)
+        keep = max(1, rows - int(self.trim_fraction * rows))
+        if keep < rows:
+            errors = np.partition(errors, keep - 1, axis=0)[:keep]
+        scale = errors.mean(axis=0, dtype=np.float64).reshape(k, d)
         # A feature that every network reconstructs exactly (a constant one) scores nothing
         # instead of dividing by zero.
-        tiny = np.finfo(np.float32).tiny
-        return np.where(scale > tiny, scale, np.inf)
+        return np.where(scale > np.finfo(np.float32).tiny, scale, np.inf)
 
     def _offset(self, scores):
         if self.contamination == "auto":
