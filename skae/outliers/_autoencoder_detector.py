@@ -84,7 +84,7 @@ class AutoencoderOutlierDetector(TorchEstimatorMixin, OutlierMixin, BaseEstimato
     n_components : int or "auto", default="auto"
         Size of each network's code; ``"auto"`` is ``max(1, n_features // 4)``.
 
-    hidden_layer_sizes : tuple of int, default=(32,)
+    hidden_layer_sizes : tuple of int, default=(64, 32)
         Sizes of each encoder's hidden layers between the input and the code; the decoder
         mirrors them.
 
@@ -202,7 +202,7 @@ class AutoencoderOutlierDetector(TorchEstimatorMixin, OutlierMixin, BaseEstimato
         self,
         *,
         n_components="auto",
-        hidden_layer_sizes=(32,),
+        hidden_layer_sizes=(64, 32),
         activation="relu",
         n_networks=8,
         max_samples=512,
