@@ -150,13 +150,13 @@ class AutoencoderOutlierDetector(TorchEstimatorMixin, OutlierMixin, BaseEstimato
     ``-1/K sum_k 1/d sum_j (x_hat_kj - x_j)^2 / s_kj``, with ``x_hat_k`` the reconstruction of
     network ``k`` and ``s_kj`` the trimmed mean of network ``k``'s squared errors of feature
     ``j`` over the training rows (at most 10,000 of them, fewer for wide data, drawn at
-    random). The largest
-    errors are left out of that mean, so a typical training sample scores below -1 (the
-    median training score was between -1.5 and -2.5 on the ODDS sets).
+    random). The largest errors are left out of that mean, so a typical training sample
+    scores below -1.
 
     Dense input only. With ``early_stopping=True`` each network holds out
-    ``validation_fraction`` of its own rows and the best epoch by the trimmed validation loss
-    is kept.
+    ``validation_fraction`` of its own ``max_samples`` rows and the epoch with the best
+    trimmed validation loss is kept; where the data have fewer rows than ``max_samples``,
+    rows are repeated and a held-out row may also be among a network's training rows.
 
     References
     ----------

@@ -131,6 +131,15 @@ def test_robust_to_scale_of_each_feature():
     assert np.corrcoef(a, b)[0, 1] > 0.999
 
 
+def test_early_stopping_holds_out_rows_of_each_network():
+    X, y = _contaminated()
+    det = AutoencoderOutlierDetector(early_stopping=True, n_iter_no_change=3, max_iter=200,
+                                     **FAST).fit(X)
+    assert len(det.validation_loss_curve_) == det.n_iter_ < 200
+    assert det.best_loss_ == min(det.validation_loss_curve_)
+    assert roc_auc_score(y, -det.score_samples(X)) > 0.95
+
+
 # -- reproducibility, persistence, composition -------------------------------------------------
 def test_reproducible_and_leaves_global_rng_alone():
     X, _ = _contaminated(n=150)
