@@ -34,6 +34,7 @@ _LOADER_FILES = {
     "load_20newsgroups": ("20newsgroups/20news-bydate.tar.gz",),
     "load_reuters21578": (*(f"reuters21578/reut2-{i:03d}.sgm" for i in range(22)),
                           "reuters21578/all-topics-strings.lc.txt"),
+    "load_odds": ("odds/cardio.mat", "odds/wbc.mat"),
 }
 _LOADER_CALL = re.compile(r"\b(load_\w+)\(")
 

@@ -12,6 +12,7 @@ from skae.autoencoders import (
     VariationalAutoencoder,
 )
 from skae.impute import AutoencoderImputer
+from skae.outliers import AutoencoderOutlierDetector
 from skae.recommenders import (
     CDAE,
     CDL,
@@ -28,6 +29,7 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "Autoencoder",
     "AutoencoderImputer",
+    "AutoencoderOutlierDetector",
     "AutoRecRegressor",
     "BaseAutoencoder",
     "CDAE",

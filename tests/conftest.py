@@ -39,7 +39,7 @@ def digits():
 
 def small_fit_data(cls):
     """Small training data ``(X, y)`` of the kind the estimator class ``cls`` fits."""
-    from sklearn.base import ClassifierMixin, RegressorMixin, TransformerMixin
+    from sklearn.base import ClassifierMixin, OutlierMixin, RegressorMixin, TransformerMixin
 
     from skae.recommenders._topn_base import BaseTopNRecommender
 
@@ -51,5 +51,5 @@ def small_fit_data(cls):
         return rng.rand(80, 12), np.tile([0, 1, 2, -1], 20)
     if issubclass(cls, BaseTopNRecommender):  # a user x item interaction matrix
         return (rng.rand(60, 20) > 0.7).astype(np.float32), None
-    assert issubclass(cls, TransformerMixin), cls
+    assert issubclass(cls, TransformerMixin | OutlierMixin), cls
     return rng.rand(80, 12), None

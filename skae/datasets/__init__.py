@@ -15,10 +15,12 @@ from skae.datasets._movielens import (
     make_movielens_transformer,
 )
 from skae.datasets._newsgroups import load_20newsgroups
+from skae.datasets._odds import ODDS_DATASETS, load_odds
 from skae.datasets._reuters import load_reuters21578
 
 __all__ = [
     "DATA_HOME_ENV",
+    "ODDS_DATASETS",
     "get_data_home",
     "load_20newsgroups",
     "load_fashion_mnist",
@@ -27,5 +29,6 @@ __all__ = [
     "load_movielens_items",
     "load_movielens_users",
     "load_reuters21578",
+    "load_odds",
     "make_movielens_transformer",
 ]
