@@ -262,7 +262,7 @@ def print_tables(records):
     print(f"\nSummary over {len(sets)} sets ({len(complete)} where every method ran; means "
           "over those), seeds " + ", ".join(map(str, sorted({r['seed'] for r in records}))))
     print(f"{'method':<{width}}{'ROC-AUC':>8}{'AP':>8}{'rank AUC':>9}{'rank AP':>9}"
-          f"{'fit s':>9}{'score s':>9}{'fit/skae':>9}")
+          f"{'fit s':>9}{'score s':>9}{'fit/skae':>9}{'AUC, all':>9}")
     fit_ref = sum(table[ref, s]["fit_total"] for s in complete) if ref else None
     for m in sorted(methods, key=lambda m: rank_auc[m]):
         failed = [s for s in sets if "error" in table.get((m, s), {"error": "missing"})]
@@ -273,8 +273,12 @@ def print_tables(records):
         ratio = f"{fit / fit_ref:>9.2f}" if fit_ref else f"{'':>9}"
         note = f"  failed on {len(failed)}: {table[m, failed[0]].get('error', 'missing')}" \
             if failed else ""
+        every = f"{np.mean([table[m, s]['auc'] for s in sets]):>9.3f}" if not failed else \
+            f"{'-':>9}"
         print(f"{m:<{width}}{auc:>8.3f}{ap:>8.3f}{rank_auc[m]:>9.2f}{rank_ap[m]:>9.2f}"
-              f"{fit:>9.1f}{score:>9.1f}{ratio}{note}")
+              f"{fit:>9.1f}{score:>9.1f}{ratio}{every}{note}")
+    print(f"(AUC, all: mean ROC-AUC over all {len(sets)} sets, for the methods that ran on "
+          "every one)")
     _print_published(methods, sets, table)
     if ref and "IsolationForest" in methods and complete:
         _print_done_when(methods, complete, table, rank_auc)
@@ -300,7 +304,9 @@ def _print_published(methods, sets, table):
         print(f"\nPublished: pyod's benchmark table (notebooks/roc.csv), ROC-AUC, mean over the "
               f"{len(shared)} of its 17 sets in this run. Protocol differences: 60/40 split, "
               "standardised (not MinMax) data, 10 repetitions, its own defaults of the time "
-              "(AutoEncoder [64, 32], 10 epochs, dropout 0.2).")
+              "(AutoEncoder [64, 32], 10 epochs, dropout 0.2); its PCA is pyod's (distances "
+              "to every principal component, weighted by their variances), this run's the "
+              "reconstruction error of a 90%-variance PCA.")
         print(f"{'method':<18}{'pyod table':>11}{'this run, same sets':>21}")
         for i, col in enumerate(PYOD_COLUMNS):
             ours = [table.get((col, s), {}).get("auc") for s in shared]
@@ -312,7 +318,8 @@ def _print_published(methods, sets, table):
                   f"{np.mean([table['skae', s]['auc'] for s in shared]):>21.3f}")
     print("\nPublished: ADBench (Han et al. 2022), mean AUCROC over the 21 ODDS sets it shares "
           "with this folder (all but smtp). Same protocol as this run; its data are ADBench's "
-          "own copies, and its means average 3 seeds per set.")
+          "own copies, its PCA is pyod's (see above), and its means average 3 seeds per "
+          "set.")
     shared21 = [s for s in sets if s != "smtp"]
     for col, value in ADBENCH_MEANS.items():
         ours = [table.get((col, s), {}).get("auc") for s in shared21]
