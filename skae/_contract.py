@@ -14,7 +14,7 @@ The mixin's one template (``_train``) runs the rest: the transaction, the random
 device, the optimizer, the callbacks and the loop.
 """
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 __all__ = ["TrainingConfig", "TrainingData"]
@@ -55,6 +55,12 @@ class TrainingConfig:
         Where to train.
     verbose : int
         1: one progress bar over the epochs; 0: silent.
+    planned_epochs : bool
+        Whether running all ``max_iter`` epochs is the plan rather than a failure to
+        converge: then reaching ``max_iter`` raises no ``ConvergenceWarning``. True under the
+        cosine schedule (its step size reaches 0 at the last epoch) and for an estimator whose
+        ``max_iter`` is a training budget by design (an outlier detector stopped before it
+        learns to reconstruct the outliers).
     """
 
     max_iter: int = 200
@@ -70,6 +76,11 @@ class TrainingConfig:
     random_state: Any = None
     device: Any = "cpu"
     verbose: int = 0
+    planned_epochs: bool = False
+
+    def __post_init__(self):
+        if self.learning_rate == "cosine" and not self.planned_epochs:
+            object.__setattr__(self, "planned_epochs", True)
 
     @classmethod
     def from_params(cls, params):
@@ -108,11 +119,15 @@ class TrainingData:
         row, by name; the engine serves their rows as named minibatches in this order.
     X, y : object, default=None
         What the callbacks are told the training data are (default: the first array).
+    extra : dict, default={}
+        What the estimator's ``_training_data`` hands on to its ``_after_training`` (not
+        served to the loop), so that nothing is stashed on the estimator during a fit.
     """
 
     arrays: dict
     X: Any = None
     y: Any = None
+    extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if not isinstance(self.arrays, dict) or not self.arrays:

@@ -214,7 +214,9 @@ class TorchEstimatorMixin(CallbackSupportMixin):
       design (e.g. KL annealing), which suspends the convergence check;
     - ``_param_groups(self, module)``: parameter groups of the optimizer (see
       :func:`skae._engine.make_adam`); ``_make_optimizer(self, module)``: the optimizer(s);
-    - ``_validation_split(self, source, rng)`` -> ``(train, validation)`` sources.
+    - ``_validation_split(self, source, rng)`` -> ``(train, validation)`` sources;
+    - ``_after_training(self, data)``: closed-form statistics of the trained model, computed
+      once after the epochs, inside the transaction.
 
     ``fit`` and ``partial_fit`` call the template :meth:`_train`, which runs as a transaction
     (:meth:`_fit_transaction`): if it raises, the estimator's attributes, weights and
@@ -237,7 +239,13 @@ class TorchEstimatorMixin(CallbackSupportMixin):
             self._check_params()
             data = self._training_data(X, y, warm=warm, incremental=incremental, **fit_params)
             self._engine_fit(data, warm=warm, incremental=incremental)
+            self._after_training(data)
         return self
+
+    def _after_training(self, data):
+        """Called once after the engine's training, inside the transaction, with the fit's
+        :class:`~skae._contract.TrainingData`: statistics of the trained model that are not
+        trained themselves (an outlier detector's error scales and threshold)."""
 
     def _n_validation(self, n, what="samples"):
         """How many of ``n`` samples (or ratings...) early stopping holds out."""
@@ -444,8 +452,9 @@ class TorchEstimatorMixin(CallbackSupportMixin):
             self._built_structure = self._structure()
         callback_ctx.call_on_fit_task_end(estimator=self, reconstruction_attributes={})
         # A cosine schedule plans every one of its max_iter epochs (its step size reaches 0
-        # at the last one): running them all is the plan, not a failure to converge.
-        if outcome == "max_iter" and not incremental and config.learning_rate != "cosine":
+        # at the last one), and some estimators' max_iter is a budget: running them all is
+        # the plan, not a failure to converge (TrainingConfig.planned_epochs).
+        if outcome == "max_iter" and not incremental and not config.planned_epochs:
             warnings.warn(
                 f"{type(self).__name__}: maximum iterations ({config.max_iter}) reached and "
                 "the optimization hasn't converged yet.",

@@ -66,7 +66,7 @@ VOCABULARY = [
                    "entries masked, or the standard deviation of Gaussian noise.",
         "defaults": (Real,),
         "only": ("AutoencoderImputer", "CDAE", "CDL", "DenoisingAutoencoder",
-                 "MDACFRegressor", "MultDAE", "MultVAE"),
+                 "DocumentAutoencoder", "MDACFRegressor", "MultDAE", "MultVAE"),
         "notes": (
             "StackedAutoencoder and StackedAutoencoderClassifier corrupt in pre-training "
             "through ``pretrain_estimator`` (e.g. a DenoisingAutoencoder); the classifier's "
@@ -154,7 +154,9 @@ VOCABULARY = [
         "name": "warm_start",
         "meaning": "Continue from the previous solution in ``fit``.",
         "defaults": (bool,),
-        "without": {"EASE": "one closed-form solve", "MDACFRegressor": _CLOSED_FORM},
+        "without": {"EASE": "one closed-form solve", "MDACFRegressor": _CLOSED_FORM,
+                    "AutoencoderOutlierDetector": (
+                        "its scores' scales and threshold come from one fit's data")},
     },
     {
         "concept": "seed",

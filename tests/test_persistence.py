@@ -107,6 +107,8 @@ def _fit_and_output(name, est):
     if name == "AutoencoderImputer":
         holes = np.where(RNG.rand(*X.shape) < 0.2, np.nan, X)
         return est.fit(holes), lambda e: e.transform(holes)
+    if name == "AutoencoderOutlierDetector":
+        return est.fit(X), lambda e: e.decision_function(X)
     return est.fit(X), lambda e: e.transform(X)
 
 

@@ -1,18 +1,17 @@
 """``AutoencoderOutlierDetector``: unsupervised outlier detection by reconstruction error."""
 
-import re
-import warnings
+from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, OutlierMixin
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 from torch.func import functional_call
 
-from skae._docs import DOCS, fill_doc
+from skae._contract import TrainingData
+from skae._docs import DOCS, drop_params, fill_doc
 from skae._estimator import (
     ENGINE_PARAMETER_CONSTRAINTS,
     TorchEstimatorMixin,
@@ -34,33 +33,9 @@ _SCALE_ROWS = 10_000
 _SCALE_VALUES = 2**24
 
 
-def _engine_params():
-    """The engine's parameter docs without ``warm_start`` (a detector's scores and offset come
-    from one fit's data), with this estimator's defaults."""
-    text = re.sub(r"\n    warm_start : .*?(?=\n    random_state)", "", DOCS["engine_params"],
-                  flags=re.DOTALL)
-    for name, value in {"batch_size": "64", "max_iter": "40"}.items():
-        text = re.sub(rf"^(\s*{name} : .*default=)\S+$", rf"\g<1>{value}", text,
-                      flags=re.MULTILINE)
-    text = re.sub(r"(\n    learning_rate : .*?\n)(?=\n    learning_rate_init)", "\n" + """\
-    learning_rate : {"constant", "adaptive", "cosine"}, default="constant"
-        Schedule of Adam's step size over the epochs, which starts at ``learning_rate_init``:
-        ``"constant"`` keeps it; ``"adaptive"`` divides it by 5 when the monitored loss has
-        not improved by ``tol`` for ``n_iter_no_change`` epochs, instead of stopping
-        (scikit-learn's MLP rule);
-        ``"cosine"`` anneals it towards 0 over ``max_iter`` epochs (Loshchilov & Hutter,
-        ICLR 2017).
-""", text, flags=re.DOTALL)
-    text = re.sub(r"(\n    learning_rate_init : .*?\n)(?=\n    batch_size)", "\n" + """\
-    learning_rate_init : float, default=1e-3
-        Adam's step size at the start of :meth:`fit`.
-""", text, flags=re.DOTALL)
-    return text.replace(
-        "Maximum number of epochs (passes over the data) in :meth:`fit`.",
-        "Number of epochs: passes of every network over its ``max_samples`` rows. A\n"
-        "        budget, not a limit to converge within: training stops early on purpose,\n"
-        "        before the networks learn to reconstruct the outliers (no ConvergenceWarning\n"
-        "        is raised).")
+# The engine's parameters but ``warm_start`` (a detector's scores and offset come from one
+# fit's data) and ``max_iter``, a budget here (documented in the class docstring).
+_ENGINE_DOC = drop_params(DOCS["engine_params"], "warm_start", "max_iter")
 
 
 def _engine_attributes():
@@ -69,7 +44,7 @@ def _engine_attributes():
         "        model was started.", "Number of epochs run.")
 
 
-@fill_doc(engine_params=_engine_params(), engine_attributes=_engine_attributes())
+@fill_doc(engine_params=_ENGINE_DOC, engine_attributes=_engine_attributes())
 class AutoencoderOutlierDetector(TorchEstimatorMixin, OutlierMixin, BaseEstimator):
     """Outlier detection with an ensemble of small, robustly trained autoencoders.
 
@@ -136,6 +111,11 @@ class AutoencoderOutlierDetector(TorchEstimatorMixin, OutlierMixin, BaseEstimato
         the test parts of the 22 ODDS sets it flagged between 1.9% (``letter``, 6.2%
         outliers) and 23% (``lympho``, 4.4% outliers) of the samples: rank by
         :meth:`score_samples`, or set the share, where it matters.
+
+    max_iter : int, default=40
+        Number of epochs: passes of every network over its ``max_samples`` rows. A budget,
+        not a limit to converge within: training stops early on purpose, before the networks
+        learn to reconstruct the outliers (no ConvergenceWarning is raised).
 
     {engine_params}
 
@@ -229,11 +209,11 @@ class AutoencoderOutlierDetector(TorchEstimatorMixin, OutlierMixin, BaseEstimato
         max_samples=512,
         trim_fraction=0.2,
         contamination="auto",
+        max_iter=40,
         alpha=0.0,
         learning_rate="constant",
         learning_rate_init=1e-3,
         batch_size=64,
-        max_iter=40,
         tol=1e-4,
         n_iter_no_change=10,
         early_stopping=False,
@@ -272,28 +252,32 @@ class AutoencoderOutlierDetector(TorchEstimatorMixin, OutlierMixin, BaseEstimato
         self : object
             The fitted detector.
         """
-        with self._fit_transaction(warm=False):
-            check_hidden_layer_sizes(self.hidden_layer_sizes)
-            X = validate_data(self, X, dtype=[np.float64, np.float32])
-            check_float32_range(X)
-            self.mean_ = X.mean(axis=0, dtype=np.float64)
-            scale = X.std(axis=0, dtype=np.float64)
-            # As scikit-learn's StandardScaler: a (near-)constant feature is only centred.
-            scale[scale < 10 * np.finfo(np.float64).eps * np.maximum(1, np.abs(self.mean_))] = 1
-            self.scale_ = scale
-            Z = self._standardize(X)
-            rng = check_random_state(self.random_state)
-            rows = self._draw_rows(len(Z), rng)
-            # (rows, network, feature): the engine batches over the first axis, so every
-            # minibatch gives each network its own rows.
-            with warnings.catch_warnings():
-                # max_iter is a budget (see its doc): stopping before convergence is the point.
-                warnings.filterwarnings("ignore", category=ConvergenceWarning,
-                                        message=r".*maximum iterations")
-                self._engine_fit((Z[rows],), warm=False, X=X)
-            self.feature_error_scale_ = self._feature_error_scale(Z, rng)
-            self.offset_ = self._offset(self.score_samples(X))
-        return self
+        return self._train(X)
+
+    def _training_config(self):
+        # max_iter is a budget (see its doc): stopping before convergence is the point.
+        return replace(super()._training_config(), planned_epochs=True)
+
+    def _training_data(self, X, y=None, *, warm, incremental):
+        check_hidden_layer_sizes(self.hidden_layer_sizes)
+        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        check_float32_range(X)
+        self.mean_ = X.mean(axis=0, dtype=np.float64)
+        scale = X.std(axis=0, dtype=np.float64)
+        # As scikit-learn's StandardScaler: a (near-)constant feature is only centred.
+        scale[scale < 10 * np.finfo(np.float64).eps * np.maximum(1, np.abs(self.mean_))] = 1
+        self.scale_ = scale
+        Z = self._standardize(X)
+        rng = check_random_state(self.random_state)
+        rows = self._draw_rows(len(Z), rng)
+        # (rows, network, feature): the engine batches over the first axis, so every
+        # minibatch gives each network its own rows.
+        return TrainingData({"x": Z[rows]}, X=X, extra={"Z": Z, "rng": rng})
+
+    def _after_training(self, data):
+        self.feature_error_scale_ = self._feature_error_scale(data.extra["Z"],
+                                                              data.extra["rng"])
+        self.offset_ = self._offset(self.score_samples(data.X))
 
     def _standardize(self, X):
         return ((X - self.mean_) / self.scale_).astype(np.float32)
@@ -326,7 +310,7 @@ class AutoencoderOutlierDetector(TorchEstimatorMixin, OutlierMixin, BaseEstimato
                  "weight_decay": 0.0}]
 
     def _loss(self, module, batch, ctx):
-        x = batch[0].transpose(0, 1)  # (network, rows, feature)
+        x = batch.x.transpose(0, 1)  # (network, rows, feature)
         errors = module.squared_errors(x).mean(dim=-1)  # (network, rows)
         return trimmed_mean(errors, self.trim_fraction).mean()
 
