@@ -60,7 +60,7 @@ lsa = TruncatedSVD(2, random_state=0).fit(tfidf.transform(X_train))
 codes = {"LSA (TruncatedSVD of tf-idf)": lsa.transform(tfidf.transform(X_test)),
          "DocumentAutoencoder": ae2.transform(X_test)}
 
-fig, axes = plt.subplots(1, 2, figsize=(12, 5.5))
+fig, axes = plt.subplots(1, 2, figsize=(12, 6))
 colors = plt.cm.tab10(np.arange(len(groups)))
 for ax, (name, H) in zip(axes, codes.items()):
     for g, group in enumerate(groups):
@@ -69,10 +69,11 @@ for ax, (name, H) in zip(axes, codes.items()):
     ax.set_title(f"{name}: 2-D codes of {len(H)} test posts")
     ax.set_xlabel("code 1")
     ax.set_ylabel("code 2")
-axes[1].legend(markerscale=4, fontsize=8, loc="best")
+handles, labels = axes[0].get_legend_handles_labels()
+fig.legend(handles, labels, loc="lower center", ncol=len(groups), markerscale=4, fontsize=9)
 fig.suptitle("20 Newsgroups, six groups: the autoencoder separates the topics, LSA "
              "overlaps them")
-fig.tight_layout()
+fig.tight_layout(rect=(0, 0.06, 1, 1))
 plt.show()
 
 # %%
