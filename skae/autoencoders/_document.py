@@ -10,7 +10,6 @@ from skae._base import BaseAutoencoder, _validate_dense_or_csr
 from skae._docs import DOCS, fill_doc
 from skae._engine import column_sums
 from skae._estimator import store_init_params
-from skae.impute._autoencoder_imputer import _with_defaults
 from skae.nn import inverted_dropout
 from skae.nn._document import WEIGHTINGS, DocumentMLP, weight_words
 from skae.utils._sklearn_compat import Interval, StrOptions
@@ -23,7 +22,8 @@ BINARY_METHODS = ("straight_through", "noise")
 # 60 epochs with a cosine-annealed step size: on held-out parts of the training sets of 20
 # Newsgroups and Reuters, the cheapest setting within 0.005 of the best precision at 100 for
 # both real (10-D) and binary (32-bit) codes (doc/benchmarks.rst).
-_ENGINE_PARAMS = _with_defaults(DOCS["engine_params"], learning_rate='"cosine"', max_iter="60")
+# fill_doc writes this class's own defaults (cosine schedule, 60 epochs) into the fragment.
+_ENGINE_PARAMS = DOCS["engine_params"]
 
 
 def _check_counts(X, name):
@@ -238,7 +238,7 @@ class DocumentAutoencoder(BaseAutoencoder):
         Returns
         -------
         H : ndarray of shape (n_samples, n_components)
-            float32 codes, or uint8 bits (0 or 1) when ``binary`` is True.
+            The float32 codes, or uint8 bits (0 or 1) when ``binary`` is True.
         """
         H = super().transform(X)
         return H.astype(np.uint8) if self.binary else H
