@@ -43,6 +43,7 @@ def show_or_save(name=None, *, folder=None):
     >>> matplotlib.use("agg")
     >>> import matplotlib.pyplot as plt
     >>> from skae.plotting import show_or_save
+    >>> plt.close("all")  # only this example's figure is open
     >>> _ = plt.plot([0, 1], [1, 0])
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as tmp:  # doctest: +ELLIPSIS
