@@ -238,7 +238,7 @@ class DocumentAutoencoder(BaseAutoencoder):
         Returns
         -------
         H : ndarray of shape (n_samples, n_components)
-            float32 codes, or uint8 bits (0 or 1) when ``binary`` is True.
+            The codes, float32, or uint8 bits (0 or 1) when ``binary`` is True.
         """
         H = super().transform(X)
         return H.astype(np.uint8) if self.binary else H
