@@ -3,7 +3,7 @@
 import pytest
 from sklearn.utils.estimator_checks import check_estimator
 
-from skae import Autoencoder
+from skae import Autoencoder, DocumentAutoencoder
 from skae.utils import CHECK_PARAMS, EXPECTED_FAILED_CHECKS, all_estimators
 from skae.utils._sklearn_compat import parametrize_with_checks
 
@@ -29,10 +29,12 @@ def test_sklearn_compatible(estimator, check):
     check(estimator)
 
 
-def test_default_constructor_passes_check_estimator():
-    # Users run check_estimator on Autoencoder() itself: the defaults must pass, not only
-    # the small settings above.
-    results = check_estimator(Autoencoder(), on_fail=None)
+@pytest.mark.parametrize("estimator", [Autoencoder(), DocumentAutoencoder()],
+                         ids=["Autoencoder", "DocumentAutoencoder"])
+def test_default_constructor_passes_check_estimator(estimator):
+    # Users run check_estimator on the estimator itself: the defaults must pass, not only the
+    # small settings above (DocumentAutoencoder's default network is 500-250-125 wide).
+    results = check_estimator(estimator, on_fail=None)
     failed = [(r["check_name"], r["exception"]) for r in results if r["status"] == "failed"]
     assert failed == []
     assert sum(r["status"] == "passed" for r in results) >= 40
