@@ -32,9 +32,10 @@ def hamming_kneighbors(X_query, X_database, n_neighbors=100, *, return_distance=
     """The ``n_neighbors`` database codes nearest to each query code in Hamming distance.
 
     Ties are broken by database index (lower first), so results are deterministic; shuffle
-    the database beforehand if its order is meaningful. The same ranking as
-    ``NearestNeighbors(metric="hamming", algorithm="brute")`` up to the order within ties,
-    and many times faster on thousands of codes (see the benchmarks page).
+    the database beforehand if its order is meaningful. The same distances as
+    ``NearestNeighbors(metric="hamming", algorithm="brute")`` (which returns them as
+    fractions of the bits), in a deterministic order within ties, and faster (the benchmarks
+    page has timings).
 
     Parameters
     ----------

@@ -185,3 +185,14 @@ def test_real_data_2d_codes_retrieve_better_than_lsa():
     ae = DocumentAutoencoder(2, hidden_layer_sizes=(64,), max_iter=10, random_state=0).fit(X)
     p_ae = _precision_cosine(ae.transform(X), ae.transform(X_test), train.target, test.target)
     assert p_lsa < 0.4 and p_ae > p_lsa + 0.1
+
+
+def test_pickle_round_trip(docs):
+    import pickle
+
+    X = docs[0]
+    ae = DocumentAutoencoder(n_components=6, binary=True, hidden_layer_sizes=(8,), max_iter=2,
+                             random_state=0).fit(X)
+    loaded = pickle.loads(pickle.dumps(ae))
+    np.testing.assert_array_equal(loaded.transform(X), ae.transform(X))
+    np.testing.assert_array_equal(loaded.idf_, ae.idf_)
