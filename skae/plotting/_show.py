@@ -30,7 +30,8 @@ def show_or_save(name=None, *, folder=None):
     name : str, default=None
         Start of the file names; None: the name of the running script (``sys.argv[0]``).
     folder : str or path-like, default=None
-        Where to write; None: ``$SKAE_FIGURES`` if set, else the current folder.
+        Where to write (created if missing); None: ``$SKAE_FIGURES`` if set, else the
+        current folder.
 
     Returns
     -------
@@ -62,6 +63,8 @@ def show_or_save(name=None, *, folder=None):
         return []
     name = name or Path(sys.argv[0]).stem or "figure"
     folder = Path(folder or os.environ.get("SKAE_FIGURES") or ".")
+    if plt.get_fignums():
+        folder.mkdir(parents=True, exist_ok=True)
     counter = _COUNTERS.setdefault(name, itertools.count(1))
     paths = []
     for number in plt.get_fignums():
