@@ -36,6 +36,7 @@ from sklearn.neighbors import NearestNeighbors
 from skae import DocumentAutoencoder
 from skae.datasets import load_20newsgroups
 from skae.metrics import retrieval_precision_at_k
+from skae.plotting import show_or_save
 
 torch.set_num_threads(1)
 warnings.filterwarnings("ignore", category=ConvergenceWarning)  # 60 epochs, by design
@@ -74,7 +75,7 @@ fig.legend(handles, labels, loc="lower center", ncol=len(groups), markerscale=4,
 fig.suptitle("20 Newsgroups, six groups: the autoencoder separates the topics, LSA "
              "overlaps them")
 fig.tight_layout(rect=(0, 0.06, 1, 1))
-plt.show()
+show_or_save()
 
 # %%
 # How well the codes retrieve posts of the same group: each test post is a query, the

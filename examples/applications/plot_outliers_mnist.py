@@ -28,6 +28,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 from skae import AutoencoderOutlierDetector
 from skae.datasets import load_fashion_mnist, load_mnist
+from skae.plotting import show_or_save
 
 torch.set_num_threads(1)
 rng = np.random.default_rng(0)
@@ -104,4 +105,4 @@ for rank, (i, ax) in enumerate(zip(np.argsort(-abnormality)[:40], axes.ravel()),
     else:
         ax.set_title(f"{rank}. digit", fontsize=7)
 bottom_fig.suptitle("The 40 most abnormal images (planted ones in red)", fontsize=10)
-plt.show()
+show_or_save()
