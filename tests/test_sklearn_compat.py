@@ -21,7 +21,7 @@ class _Recorder:
         self.events.append("setup")
 
     def on_fit_task_begin(self, estimator, context, **kwargs):
-        pass
+        pass  # a protocol hook this recorder does not need (setup and teardown are recorded)
 
     def on_fit_task_end(self, estimator, context, **kwargs):
         pass

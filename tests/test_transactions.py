@@ -200,6 +200,8 @@ def test_a_failed_continuation_leaves_the_next_one_bitwise_that_of_an_untouched_
 
 # -- 5. a callback whose teardown raises --------------------------------------------------
 class _BadTeardown:
+    # Only teardown matters here; the other hooks of scikit-learn's callback protocol must
+    # exist and have nothing to do.
     def setup(self, estimator, context):
         pass
 
