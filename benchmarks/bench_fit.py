@@ -13,6 +13,7 @@ Usage::
     python benchmarks/bench_fit.py --quick         # smaller synthetic set, 1 repeat
     python benchmarks/bench_fit.py --threads 2
     python benchmarks/bench_fit.py --baseline /tmp/skae-main   # a worktree of another commit
+    python benchmarks/bench_fit.py --methods "torch loop" skae --baseline /tmp/skae-main
     SKAE_DATA=/path/to/data python benchmarks/bench_fit.py --long  # epoch times, early vs late
 
 Goal: skae the fastest of all (the hand-written loop, MLPRegressor, pyod's AutoEncoder and
@@ -272,6 +273,8 @@ def main():
     parser.add_argument("--n-synthetic", type=int, default=20_000)
     parser.add_argument("--quick", action="store_true", help="5,000 synthetic rows, 1 repeat")
     parser.add_argument("--cases", nargs="*", default=list(CASES))
+    parser.add_argument("--methods", nargs="*", default=METHODS,
+                        help="contenders to time (the torch loop is the ratios' reference)")
     parser.add_argument("--long", action="store_true",
                         help="only the long-training case: epoch times early and late in a fit")
     parser.add_argument("--long-epochs", type=int, default=60)
@@ -295,7 +298,7 @@ def main():
               f"{'peak':>6}")
     print(header)
     print("-" * len(header))
-    methods = METHODS + (["skae (baseline)"] if args.baseline else [])
+    methods = list(args.methods) + (["skae (baseline)"] if args.baseline else [])
     for case in args.cases:
         base = None
         for method in methods:
