@@ -18,6 +18,7 @@ from skae._estimator import (
     store_init_params,
 )
 from skae._random import keyed_standard_normal
+from skae.impute._patterns import correlated_neighbours, group_keep, rows_for_correlations
 from skae.impute._streamed import StandardizedRows, observed_statistics
 from skae.nn import ACTIVATIONS, masked_squared_error
 from skae.nn._impute import MaskedAutoencoder, MaskedVAE
@@ -230,6 +231,11 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
     True
     """
 
+    #: Shares of the training rows hidden (a) entry by entry, (b) as another row's pattern,
+    #: (c) as a group of correlated features (see _hide); chosen on the training parts of the
+    #: benchmark's data sets (benchmarks/bench_impute.py --select-patterns).
+    _HIDE_SHARES = (1 / 3, 1 / 3, 1 / 3)
+
     _structural_params = ("n_components", "hidden_layer_sizes", "activation", "n_networks",
                           "sample_posterior", "device")
 
@@ -352,6 +358,10 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
         if not warm:
             # The indicator needs only which features have missing entries.
             self._fit_indicator(self._set_statistics(X)[None, :])
+            # Which features go missing together in the training masks (see _hide).
+            rows = X[rows_for_correlations(len(X))]
+            self._neighbours = correlated_neighbours(
+                *self._standardize(rows, _get_mask(rows, self.missing_values)))
         if is_memory_mapped(X):
             # Read and standardised one minibatch at a time: no copy of the whole data.
             Z, observed = StandardizedRows.pair(
@@ -385,14 +395,17 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
         """The input masks of a training minibatch: which observed entries a network sees.
 
         Returns ``copies`` independent masks, shape ``(copies, *observed.shape)``: each of the
-        side-by-side networks gets its own. Each row is hidden in one of two ways, by a fair
-        coin: (a) masking noise (Vincent et al. 2008, sec. 2.3), each observed entry hidden
-        independently with a probability drawn for the row uniformly with mean
-        ``noise_level`` (in ``[0, 2 noise_level]``, or ``[2 noise_level - 1, 1]`` above
-        0.5), so that the network meets every density of holes, the data's included, and is
-        not tuned to one; (b) the missingness pattern of another row of the minibatch, so that
-        it also learns holes shaped like the real ones (blocks in images, features that go
-        missing together).
+        side-by-side networks gets its own. Each row is hidden in one of three ways, with the
+        probabilities ``_HIDE_SHARES``: (a) masking noise (Vincent et al. 2008, sec. 2.3),
+        each observed entry hidden independently with a probability drawn for the row
+        uniformly with mean ``noise_level`` (in ``[0, 2 noise_level]``, or
+        ``[2 noise_level - 1, 1]`` above 0.5), so that the network meets every density of
+        holes, the data's included, and is not tuned to one; (b) the missingness pattern of
+        another row of the minibatch, so that it also learns holes shaped like the real ones;
+        (c) a group of features that go missing together: a random feature and its most
+        correlated features (``_neighbours``, a share of the features drawn as in (a)), so
+        that it learns to fill holes whose neighbourhood is missing too (a block of an image,
+        related measurements), whatever the data's own holes look like.
         """
         if self.noise_level == 0:
             return observed.expand(copies, *observed.shape)
@@ -402,8 +415,14 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
         rate = low + (high - low) * torch.rand((copies, n, 1), generator=gen)
         keep = (torch.rand((copies, n, d), generator=gen) >= rate).to(device)
         other_rows = torch.argsort(torch.rand((copies, n), generator=gen), dim=1).to(device)
-        by_pattern = (torch.rand((copies, n, 1), generator=gen) < 0.5).to(device)
-        keep = torch.where(by_pattern, observed[other_rows] > 0, keep)
+        way = torch.rand((copies, n, 1), generator=gen).to(device)
+        share_a, share_b, _ = self._HIDE_SHARES
+        keep = torch.where((way >= share_a) & (way < share_a + share_b),
+                           observed[other_rows] > 0, keep)
+        if share_a + share_b < 1 and d:
+            groups = group_keep(torch.as_tensor(self._neighbours, dtype=torch.int64), rate,
+                                gen, (copies, n, d)).to(device)
+            keep = torch.where(way >= share_a + share_b, groups, keep)
         return observed * keep
 
     def _latent_noise(self, n_rows, ctx):

@@ -20,7 +20,13 @@ from skae._estimator import (
 from skae.nn._hybrid import marginalized_denoising_features, marginalized_denoising_mapping
 from skae.recommenders._als import solve_rows
 from skae.recommenders._ids import IdEncoder, check_pairs, pairs_to_csr
-from skae.recommenders._mdacf_parts import _Projection, _residuals, _Side, _with_ones
+from skae.recommenders._mdacf_parts import (
+    _Projection,
+    _residuals,
+    _Side,
+    _with_ones,
+    feature_bias,
+)
 from skae.recommenders._side import TableIndex, check_feature_table
 from skae.utils._sklearn_compat import Interval, StrOptions, fit_context
 
@@ -305,6 +311,10 @@ class MDACFRegressor(RegressorMixin, BaseEstimator):
             n_in_u, n_in_i = (n_items, n_users) if self.input_ratings != "none" else (0, 0)
             self._user_side = self._side("user", user_features, user_maps, proj_u, n_in_u)
             self._item_side = self._side("item", item_features, item_maps, proj_v, n_in_i)
+            if user_x is not None and self._user_side.mappings is not None:
+                # Cold-start users: their bias shifts the item means (see the Notes).
+                self._user_side.bias_from_features = feature_bias(
+                    user_x, u, y - self.item_mean_[i])
         return self
 
     def _set_baselines(self, u, i, y, n_users, n_items):

@@ -5,7 +5,7 @@ representation, and the residuals the factors are fitted to (Li, Kawale & Fu, CI
 import numpy as np
 import scipy.linalg
 
-__all__ = []
+__all__ = []  # private: _Side, _Projection, feature_bias and helpers
 
 
 class _Side:
@@ -13,10 +13,13 @@ class _Side:
     the marginalized denoising layers and the projection of their representation onto the
     factors. Everything needed to give an id unseen in ``fit`` factors from its features."""
 
-    def __init__(self, name, table, index, mappings, projection, n_rating_inputs):
+    def __init__(self, name, table, index, mappings, projection, n_rating_inputs,
+                 bias_from_features=None):
         self.name, self.table, self.index = name, table, index
         self.mappings, self.projection = mappings, projection
         self.n_rating_inputs = n_rating_inputs
+        # (coefficients, intercept) of the cold-start bias, see feature_bias; or None.
+        self.bias_from_features = bias_from_features
 
     @property
     def n_features(self):
@@ -34,7 +37,33 @@ class _Side:
         for w in self.mappings:
             h = np.tanh(h @ w[:-1] + w[-1])
             parts.append(h)
-        return np.hstack(parts) @ self.projection[:-1] + self.projection[-1]
+        factors = np.hstack(parts) @ self.projection[:-1] + self.projection[-1]
+        if self.bias_from_features is not None:
+            coef, intercept = self.bias_from_features
+            factors[:, -1] = x @ coef + intercept
+        return factors
+
+
+def feature_bias(features, rows, residuals):
+    """How far an id's ratings lie from the other side's mean ratings, predicted from its
+    features: ``(coefficients, intercept)`` of a ridge regression of each id's mean residual
+    on its features, its penalty chosen by leave-one-out over the ids (closed form, as
+    :class:`~sklearn.linear_model.RidgeCV` does).
+
+    ``features`` holds a row per id, ``rows`` the id of each rating and ``residuals`` each
+    rating minus the mean rating of the other side's id (the item's mean, for a user).
+    The cold-start bias: an id known only by its features then shifts the other side's mean
+    ratings by what its features say, rather than by a bias projected from a representation
+    learned mostly from ratings it does not have.
+    """
+    from sklearn.linear_model import RidgeCV
+
+    counts = np.bincount(rows, minlength=features.shape[0])
+    target = np.bincount(rows, residuals, features.shape[0]) / np.maximum(counts, 1)
+    x = np.asarray(features.todense() if hasattr(features, "todense") else features,
+                   dtype=np.float64)
+    model = RidgeCV(alphas=np.logspace(-1, 4, 11)).fit(x, target)
+    return np.asarray(model.coef_, dtype=np.float64), float(model.intercept_)
 
 
 class _Projection:
