@@ -209,9 +209,9 @@ def part_classifier(args):
         rows.append((name, model.score(X_test, y_test), time.perf_counter() - start))
         print(f"  {name}: accuracy {rows[-1][1]:.4f} ({rows[-1][2]:.0f} s)", flush=True)
     gap = 100 * (rows[0][1] - rows[1][1])
-    print(f"\\n(a) MNIST, {n_images:,} training images, {n_labels:,} labelled; test accuracy "
+    print(f"\n(a) MNIST, {n_images:,} training images, {n_labels:,} labelled; test accuracy "
           "on the 10,000 test images")
-    print("| model | accuracy | fit s |\\n|---|---:|---:|")
+    print("| model | accuracy | fit s |\n|---|---:|---:|")
     for name, acc, sec in rows:
         print(f"| {name} | {acc:.4f} | {sec:.0f} |")
     print(f"bar: accuracy >= 0.90 ({rows[0][1] >= 0.90}) and >= 1 point above the MLP "
@@ -242,9 +242,9 @@ def part_imputer(args):
         rows.append((name, error(filled, X_te, hid_te, np.ones(X.shape[1])),
                      time.perf_counter() - start))
         print(f"  {name}: block RMSE {rows[-1][1]:.4f} ({rows[-1][2]:.0f} s)", flush=True)
-    print(f"\\n(b) MNIST ({len(X_tr):,} training images with 20% of the pixels missing at "
+    print(f"\n(b) MNIST ({len(X_tr):,} training images with 20% of the pixels missing at "
           f"random; a 12x12 block of each of {len(X_te):,} test images filled in)")
-    print("| imputer | block RMSE (pixel units) | s |\\n|---|---:|---:|")
+    print("| imputer | block RMSE (pixel units) | s |\n|---|---:|---:|")
     for name, err, sec in rows:
         print(f"| {name} | {err:.4f} | {sec:.0f} |")
     print(f"bar: below KNNImputer ({rows[0][1]:.4f} < {rows[1][1]:.4f}: "
@@ -258,7 +258,7 @@ def _digits_split():
 def part_sparse(args):
     """(c) Sigmoid codes with the default penalty against a plain sigmoid autoencoder."""
     X_train, X_test = _digits_split()
-    print("\\n(c) digits (1,257 training, 540 held-out images), sigmoid units, default "
+    print("\n(c) digits (1,257 training, 540 held-out images), sigmoid units, default "
           "penalty and engine settings; ratios to the plain Autoencoder of the same k")
     print("| k | sparsity (resolved) | weight | mean abs code (plain) | ratio | MSE ratio | bar |")
     print("|---|---|---:|---:|---:|---:|---|")
@@ -283,9 +283,9 @@ def part_sparse_select(args):
     sets = {"digits": _digits_split(),
             "mnist-train": (X_mnist[:5_000] / 255.0, X_mnist[50_000:52_000] / 255.0)}
     weights = (3e-3, 1e-2) if args.quick else (1e-3, 3e-3, 1e-2, 3e-2)
-    print("\\nKL weight for sigmoid codes (max_iter=150; ratios to the plain sigmoid "
+    print("\nKL weight for sigmoid codes (max_iter=150; ratios to the plain sigmoid "
           "autoencoder on held-out images; bar: |h| ratio <= 0.8 at MSE ratio < 2)")
-    print("| set | k | weight | abs code ratio | MSE ratio | bar |\\n|---|---:|---:|---:|---:|---|")
+    print("| set | k | weight | abs code ratio | MSE ratio | bar |\n|---|---:|---:|---:|---:|---|")
     for name, (X_fit, X_val) in sets.items():
         for k in (8, 32, 64):
             plain = measure(Autoencoder(n_components=k, activation="sigmoid", max_iter=150,
@@ -347,9 +347,9 @@ def part_mdacf(args, within_training=False):
     side.bias_from_features = saved
     where = ("20% of the training users held out (seed 1): validation" if within_training
              else "20% of the users held out (seed 0): test")
-    print(f"\\n(d) MovieLens 100K cold-start users, {where}; {len(y):,} ratings of "
+    print(f"\n(d) MovieLens 100K cold-start users, {where}; {len(y):,} ratings of "
           f"{test['user'].nunique()} users known only by their demographics")
-    print("| model | RMSE |\\n|---|---:|")
+    print("| model | RMSE |\n|---|---:|")
     for name, err in rows:
         print(f"| {name} | {err:.4f} |")
     print(f"bar: MDACF no worse than the item mean ({rows[2][1]:.4f} <= {rows[1][1]:.4f}: "
@@ -368,7 +368,7 @@ PARTS = {
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--part", nargs="+", default=["classifier", "imputer", "sparse", "mdacf"],
                         choices=list(PARTS))
     parser.add_argument("--quick", action="store_true", help="smaller data in every part")
@@ -390,7 +390,7 @@ def main():
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
     for part in args.part:
-        print(f"\\n## {part}", flush=True)
+        print(f"\n## {part}", flush=True)
         PARTS[part](args)
 
 

@@ -90,6 +90,8 @@ def parse_args():
                    help="only print the selection table behind AutoencoderImputer's defaults")
     p.add_argument("--settings", nargs="+", default=None,
                    help="with --select: only these settings (labels as in the grid)")
+    p.add_argument("--select-cross", action="store_true",
+                   help="with --select: also columns fitted on one pattern, filling another")
     p.add_argument("--save", metavar="FILE", help="also write the per-mask results to FILE")
     p.add_argument("--merge", nargs="+", metavar="FILE",
                    help="only print the tables of runs saved with --save, together")
@@ -422,6 +424,11 @@ SELECTION_GRID = {
     "sample_posterior, latent 8": dict(sample_posterior=True, n_components=8),
     "sample_posterior, latent 16 (defaults)": dict(sample_posterior=True),
     "sample_posterior, latent 32": dict(sample_posterior=True, n_components=32),
+    # The ways training rows are hidden (AutoencoderImputer._HIDE_SHARES, not a parameter):
+    # entry by entry, as another row's pattern, as a group of correlated features.
+    "hiding: entries 1/2, patterns 1/2 (before issue 27)": dict(_hide_shares=(0.5, 0.5, 0.0)),
+    "hiding: entries, patterns, groups 1/3 each (defaults)": dict(
+        _hide_shares=(1 / 3, 1 / 3, 1 / 3)),
 }
 
 
@@ -433,35 +440,46 @@ def select(args):
     MCAR for the tabular sets; 30% MCAR and the 12x12 block for MNIST."""
     print("Selection on the training parts only (split again 70% / 30%: fit on the first, "
           f"fill in the second), masks of seeds {SELECTION_SEEDS}; RMSE of the hidden entries "
-          "(tabular: 30% MCAR, standardised units; MNIST: pixel units)")
-    columns = []  # (label, X_fit, X_val, scale, draw)
+          "(tabular: 30% MCAR, standardised units; MNIST: pixel units; 'fit->fill': fitted "
+          "with one pattern, filling in another)")
+    columns = []  # (label, X_fit, X_val, scale, draw, draw of the filled part or None)
+    mcar30, mcar20 = (lambda shape, rng: mcar(shape, 0.3, rng),
+                      lambda shape, rng: mcar(shape, 0.2, rng))
     for n in args.datasets:
         X, y, _ = load(n, args.n_mnist)
         X_tr, _, *ys = split(X, y)
         X_fit, X_val, *_ = split(X_tr, ys[0] if ys else None)
         if n == "mnist":
             scale = np.ones(X.shape[1])
-            columns += [("mnist MCAR30", X_fit, X_val, scale,
-                         lambda shape, rng: mcar(shape, 0.3, rng)),
-                        ("mnist block", X_fit, X_val, scale, block)]
+            columns += [("mnist MCAR30", X_fit, X_val, scale, mcar30, None),
+                        ("mnist block", X_fit, X_val, scale, block, None)]
+            if args.select_cross:
+                columns.append(("mnist MCAR20->block", X_fit, X_val, scale, mcar20, block))
         else:
             scale = X_fit.std(axis=0)
             scale[scale == 0] = 1.0
-            columns.append((n, X_fit, X_val, scale, lambda shape, rng: mcar(shape, 0.3, rng)))
+            columns.append((n, X_fit, X_val, scale, mcar30, None))
+            if n == "digits" and args.select_cross:
+                columns += [("digits MCAR20->4x4", X_fit, X_val, scale, mcar20, digits_block),
+                            ("digits 4x4->MCAR20", X_fit, X_val, scale, digits_block, mcar20)]
     print(f"| {'setting':<58} | " + " | ".join(f"{c[0]:>13}" for c in columns) + " |")
     print(f"|{'-' * 60}|" + "|".join("-" * 15 for _ in columns) + "|")
     grid = {k: v for k, v in SELECTION_GRID.items()
             if not args.settings or k in args.settings}
     for label, params in grid.items():
         cells = []
-        for _, X_fit, X_val, scale, draw in columns:
+        for _, X_fit, X_val, scale, draw, draw_val in columns:
             errs = []
             for seed in SELECTION_SEEDS:
                 rng = np.random.default_rng(seed)
-                hid_fit, hid_val = draw(X_fit.shape, rng), draw(X_val.shape, rng)
+                hid_fit, hid_val = draw(X_fit.shape, rng), (draw_val or draw)(X_val.shape, rng)
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    imputer = AutoencoderImputer(random_state=0, **params)
+                    kwargs = dict(params)
+                    shares = kwargs.pop("_hide_shares", None)
+                    imputer = AutoencoderImputer(random_state=0, **kwargs)
+                    if shares is not None:
+                        imputer._HIDE_SHARES = shares
                     imputer.fit(np.where(hid_fit, np.nan, X_fit))
                     filled = imputer.transform(np.where(hid_val, np.nan, X_val))
                 errs.append(error(filled, X_val, hid_val, scale))
