@@ -183,11 +183,11 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
     the real ones; (c) a group of features that go missing together: a random feature and
     the features whose observed values correlate most with it (found in :meth:`fit`, on up
     to 2,000 rows; nearby pixels on images, related columns on tabular data), as many as a
-    share of the features drawn as in (a). With (c) a model fitted on scattered holes also
-    fills a contiguous hole, such as a block of an image, and the other way round: fitted
-    on MNIST with 20% of the pixels missing at random, its error on 12x12 blocks is below
-    :class:`~sklearn.impute.KNNImputer`'s, where with (a) and (b) alone it was above (see
-    ``benchmarks/bench_impute.py --cross`` and ``benchmarks/bench_defaults.py``).
+    share of the features drawn as in (a). With (c) a model fitted on scattered holes learns
+    to fill a contiguous hole, such as a block of an image, too: fitted on the digits with
+    20% of the pixels missing at random, its RMSE on 4x4 blocks of held-out digits was 0.2052
+    and 0.2031 (two masks) against 0.2082 and 0.2071 with (a) and (b) alone and 0.2059 and
+    0.2082 for :class:`~sklearn.impute.KNNImputer` (``benchmarks/bench_impute.py --cross``).
 
     **Standardised values are clipped to [-5, 5]** (winsorised) inside: a rare extreme value,
     such as a pixel that is non-zero in one image of a thousand (some 30 standard deviations
