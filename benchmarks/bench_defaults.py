@@ -339,12 +339,17 @@ def part_mdacf(args, within_training=False, seed=1):
             ("item mean", rmse(test["item"].map(item_means)
                                .fillna(train["rating"].mean()).to_numpy())),
             (f"MDACFRegressor(random_state=0) ({seconds:.0f} s)", rmse(model.predict(pairs)))]
-    # The same fit with the former cold-start bias: projected from the representation.
+    # The same fit without the stacking weight, and with the former cold-start bias
+    # (projected from the representation).
     side = model._user_side
+    weight, side.model_weight = side.model_weight, 1.0
+    rows.append(("the same, the model's whole say (weight 1)", rmse(model.predict(pairs))))
+    side.model_weight = weight
     saved, side.bias_from_features = side.bias_from_features, None
     rows.append(("the same, bias projected from the representation (former)",
                  rmse(model.predict(pairs))))
     side.bias_from_features = saved
+    rows[2] = (f"{rows[2][0]}, weight {weight:.2f}", rows[2][1])
     where = (f"20% of the training users held out (seed {seed}): validation" if within_training
              else "20% of the users held out (seed 0): test")
     print(f"\n(d) MovieLens 100K cold-start users, {where}; {len(y):,} ratings of "

@@ -429,6 +429,8 @@ SELECTION_GRID = {
     "hiding: entries 1/2, patterns 1/2 (before issue 27)": dict(_hide_shares=(0.5, 0.5, 0.0)),
     "hiding: entries, patterns, groups 1/3 each (defaults)": dict(
         _hide_shares=(1 / 3, 1 / 3, 1 / 3)),
+    "hiding: entries 5/12, patterns 5/12, groups 1/6": dict(
+        _hide_shares=(5 / 12, 5 / 12, 1 / 6)),
 }
 
 

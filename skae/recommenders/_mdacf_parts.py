@@ -20,6 +20,8 @@ class _Side:
         self.n_rating_inputs = n_rating_inputs
         # (coefficients, intercept) of the cold-start bias, see feature_bias; or None.
         self.bias_from_features = bias_from_features
+        # The weight of the factors' prediction for cold-start ids, see cold_model_weight.
+        self.model_weight = 1.0
 
     @property
     def n_features(self):
@@ -124,3 +126,23 @@ def _residuals(ratings, mu, column_bias):
     out = ratings.astype(np.float64)
     out.data -= mu + column_bias[ratings.indices]
     return out
+
+
+def cold_model_weight(cold_factors, item_factors, item_bias, mu, item_mean, u, i, y):
+    """How much of the model's say a cold-start user's rating bears out, in ``[0, 1]``.
+
+    A user known only by its features is predicted as ``a + g (m - a)``: ``a`` its item's
+    mean shifted by its bias (:func:`feature_bias`), ``m`` the model's prediction from its
+    cold-start factors. ``g`` is the least-squares slope of ``r - a`` on ``m - a`` over the
+    ratings of fit, each user predicted as if cold (``cold_factors``, from its features
+    alone): 1 where the features tell the users' tastes (the factors), near 0 where they
+    tell little beyond the bias. Stacking of two predictors (Wolpert, 1992) with one weight.
+    """
+    a = item_mean[i] + cold_factors[u, -1]
+    m = mu + cold_factors[u, -1] + item_bias[i] + np.einsum(
+        "ij,ij->i", cold_factors[u, :-1], item_factors[i])
+    e = m - a
+    denominator = float(e @ e)
+    if denominator <= 0:
+        return 1.0
+    return float(np.clip((y - a) @ e / denominator, 0.0, 1.0))
