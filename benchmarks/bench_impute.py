@@ -343,7 +343,8 @@ def print_ranks(results, pattern="MCAR 30%"):
 
 
 # -- train on one pattern, impute another ------------------------------------------------------
-CROSS_METHODS = ("SimpleImputer(mean)", "KNNImputer", "AutoencoderImputer")
+CROSS_METHODS = ("SimpleImputer(mean)", "KNNImputer", "AutoencoderImputer",
+                 "AutoencoderImputer(hide_groups=1/3)")
 
 
 def cross_patterns(name, rate):
@@ -373,7 +374,9 @@ def evaluate_cross(name, args):
             for method in CROSS_METHODS:
                 if args.methods and method not in args.methods:
                     continue
-                make = imputers(name, X.shape[1], seed)[method]
+                make = {**imputers(name, X.shape[1], seed),
+                        "AutoencoderImputer(hide_groups=1/3)": lambda seed=seed: (
+                            AutoencoderImputer(hide_groups=1 / 3, random_state=seed))}[method]
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     imputer = make()
@@ -424,13 +427,9 @@ SELECTION_GRID = {
     "sample_posterior, latent 8": dict(sample_posterior=True, n_components=8),
     "sample_posterior, latent 16 (defaults)": dict(sample_posterior=True),
     "sample_posterior, latent 32": dict(sample_posterior=True, n_components=32),
-    # The ways training rows are hidden (AutoencoderImputer._HIDE_SHARES, not a parameter):
-    # entry by entry, as another row's pattern, as a group of correlated features.
-    "hiding: entries 1/2, patterns 1/2 (before issue 27)": dict(_hide_shares=(0.5, 0.5, 0.0)),
-    "hiding: entries, patterns, groups 1/3 each (defaults)": dict(
-        _hide_shares=(1 / 3, 1 / 3, 1 / 3)),
-    "hiding: entries 5/12, patterns 5/12, groups 1/6": dict(
-        _hide_shares=(5 / 12, 5 / 12, 1 / 6)),
+    # Groups of correlated features hidden in a share of the training rows (issue 27).
+    "hide_groups 1/3": dict(hide_groups=1 / 3),
+    "hide_groups 1/6": dict(hide_groups=1 / 6),
 }
 
 
@@ -477,11 +476,7 @@ def select(args):
                 hid_fit, hid_val = draw(X_fit.shape, rng), (draw_val or draw)(X_val.shape, rng)
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    kwargs = dict(params)
-                    shares = kwargs.pop("_hide_shares", None)
-                    imputer = AutoencoderImputer(random_state=0, **kwargs)
-                    if shares is not None:
-                        imputer._HIDE_SHARES = shares
+                    imputer = AutoencoderImputer(random_state=0, **params)
                     imputer.fit(np.where(hid_fit, np.nan, X_fit))
                     filled = imputer.transform(np.where(hid_val, np.nan, X_val))
                 errs.append(error(filled, X_val, hid_val, scale))
