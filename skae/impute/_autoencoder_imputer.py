@@ -437,13 +437,13 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
         keep = (torch.rand((copies, n, d), generator=gen) >= rate).to(device)
         other_rows = torch.argsort(torch.rand((copies, n), generator=gen), dim=1).to(device)
         way = torch.rand((copies, n, 1), generator=gen).to(device)
-        share_a = share_b = (1 - self.hide_groups) / 2
-        keep = torch.where((way >= share_a) & (way < share_a + share_b),
-                           observed[other_rows] > 0, keep)
+        # (b) below half of the rest, (a) above it, (c) in the top share: without groups the
+        # draws and the masks are those of the two ways alone.
+        keep = torch.where(way < (1 - self.hide_groups) / 2, observed[other_rows] > 0, keep)
         if self.hide_groups > 0 and d:
             groups = group_keep(torch.as_tensor(self._neighbours, dtype=torch.int64), rate,
                                 gen, (copies, n, d)).to(device)
-            keep = torch.where(way >= share_a + share_b, groups, keep)
+            keep = torch.where(way >= 1 - self.hide_groups, groups, keep)
         return observed * keep
 
     def _latent_noise(self, n_rows, ctx):
