@@ -187,7 +187,7 @@ def test_neighbours_of_a_pixel_are_nearby_pixels(digits):
 
 def test_fitted_on_scattered_holes_fills_blocks(digits):
     # Digits with 20% of the pixels missing at random in fit; a 4x4 block of each held-out
-    # digit filled in: RMSE 0.249 with groups hidden in a third of the training rows, 0.254
+    # digit filled in: RMSE 0.249 with groups hidden in a third of the training rows, 0.253
     # without, 0.322 for the training means.
     X, _ = digits
     X_tr, X_te = X[:1200], X[1200:]
