@@ -214,13 +214,10 @@ class MDACFRegressor(RegressorMixin, BaseEstimator):
     mean_i`` on its features, its penalty chosen by leave-one-out among ``10^-1 ... 10^4``
     (:class:`~sklearn.linear_model.RidgeCV`). Before, such a user got ``m`` with the bias
     projected from a representation learned mostly from ratings it does not have. On
-    MovieLens 100K with 20% of the users held out entirely, and 20% of the remaining users
-    held out again to choose (seeds 1, 2, 3; ``benchmarks/bench_defaults.py --part
-    mdacf-select``), the RMSE of the held-out users was 1.0065, 0.9680 and 0.9897 now,
-    1.0098, 0.9682 and 0.9949 with ``g = 1``, 1.0151, 0.9728 and 0.9952 before and 1.0184,
-    0.9835 and 0.9980 for the item means; on the test users (``--part mdacf``) 1.0183 now,
-    1.0256 before and 1.0226 for the item means. Items unseen in :meth:`fit` keep the
-    projected bias.
+    MovieLens 100K with 20% of the users held out entirely, the RMSE of their ratings is
+    1.0183 now, 1.0256 before and 1.0226 for the item means (validation on three splits of
+    the training users chose it: ``benchmarks/bench_defaults.py --part mdacf-select``; the
+    figures are on the benchmarks page). Items unseen in :meth:`fit` keep the projected bias.
 
     **Feature tables** are DataFrames indexed by id with numeric columns, or arrays (sparse
     matrices) whose row ``k`` describes the integer id ``k``. Every id rated in :meth:`fit`
@@ -249,6 +246,8 @@ class MDACFRegressor(RegressorMixin, BaseEstimator):
        denoising auto-encoder", CIKM 2015, pp. 811-820.
     .. [2] M. Chen, Z. Xu, K. Weinberger and F. Sha, "Marginalized denoising autoencoders
        for domain adaptation", ICML 2012.
+    .. [3] D. H. Wolpert, "Stacked generalization", Neural Networks 5(2), 1992,
+       pp. 241-259.
 
     Examples
     --------
