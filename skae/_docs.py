@@ -41,9 +41,15 @@ pretrain : "greedy" or None, default="greedy"
         estimator's engine settings (``learning_rate_init``, ``batch_size``, ``max_iter``,
         ``tol``, ``alpha``...)."""
 
-DOCS["autoencoder_params"] = """\
+DOCS["n_components"] = """\
 n_components : int, default=2
-        Size of the code ``h`` returned by :meth:`transform`.
+        Size of the code ``h`` returned by :meth:`transform`. The default, 2, gives a map of
+        the data to plot, as the defaults of :class:`~sklearn.manifold.Isomap` and
+        :class:`~sklearn.manifold.TSNE` do; for features, choose a larger code, for instance
+        by cross-validating the estimator that uses them."""
+
+DOCS["autoencoder_params"] = """\
+{n_components}
 
     hidden_layer_sizes : tuple of int, default=()
         Sizes of the encoder's hidden layers between the input and the code; the decoder mirrors

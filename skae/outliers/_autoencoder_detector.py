@@ -77,7 +77,9 @@ class AutoencoderOutlierDetector(TorchEstimatorMixin, OutlierMixin, BaseEstimato
     Parameters
     ----------
     n_components : int or "auto", default="auto"
-        Size of each network's code; ``"auto"`` is ``max(1, n_features // 4)``.
+        Size of each network's code; ``"auto"`` is ``max(1, n_features // 4)``, a code
+        narrower than the data whatever its width, so that a network cannot copy its input
+        (kept fixed while the other defaults were chosen).
 
     hidden_layer_sizes : tuple of int, default=(64, 32)
         Sizes of each encoder's hidden layers between the input and the code; the decoder

@@ -47,7 +47,8 @@ class AutoRecRegressor(RegressorMixin, TorchEstimatorMixin, BaseEstimator):
         ``"item"`` for I-AutoRec (the better model in the paper), ``"user"`` for U-AutoRec.
 
     n_components : int, default=500
-        Size of the hidden layer ``k``, the code of each row of the rating matrix.
+        Size of the hidden layer ``k``, the code of each row of the rating matrix. The
+        default is the paper's ``k = 500``.
 
     activation : {"sigmoid", "relu", "tanh", "identity"}, default="sigmoid"
         Hidden activation ``g`` (the paper's best: sigmoid).

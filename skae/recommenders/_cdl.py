@@ -75,7 +75,7 @@ class CDL(BaseNeuralTopNRecommender):
     Parameters
     ----------
     n_components : int, default=50
-        Number of latent factors ``K``, the size of the SDAE's code.
+        Number of latent factors ``K``, the size of the SDAE's code (the paper's ``K = 50``).
 
     hidden_layer_sizes : tuple of int, default=(200,)
         Sizes of the SDAE's encoder layers between the content and the code (mirrored by the
