@@ -5,8 +5,9 @@ Training on data larger than a memory budget
 An autoencoder is fitted on a file of 300,000 x 784 float32 rows (897 MiB) while the fit adds
 less than a budget of 256 MiB to the memory of the process: skae reads a ``numpy.memmap`` one
 minibatch at a time and unmaps the pages it has read, so the file is never resident as a
-whole. The same fit with the rows loaded into memory is shown beside it. The last section shows how the same script
-trains one model on several processes or machines with ``torch.distributed``.
+whole. The same fit with the rows loaded into memory is shown beside it. The last section
+shows how the same script trains one model on several processes or machines with
+``torch.distributed``.
 """
 
 # %%
