@@ -188,6 +188,24 @@ module_ : torch.nn.Module
     feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Names of features seen during :meth:`fit`, when ``X`` has string column names."""
 
+# The ids of a top-N recommender fitted on a long table of interactions.
+DOCS["topn_encoder_attributes"] = """\
+user_encoder_ : skae.recommenders._ids.IdEncoder or None
+        The user ids of the long table given to :meth:`fit` (``user_encoder_.classes_``, in
+        the order of the rows of its matrix); None when fitted on a matrix.
+
+    item_encoder_ : skae.recommenders._ids.IdEncoder or None
+        The item ids of that table (``item_encoder_.classes_``); None when fitted on a
+        matrix."""
+
+DOCS["topn_id_attributes"] = """\
+{topn_encoder_attributes}
+
+    item_ids_ : ndarray of shape (n_items,)
+        The id of each column of ``X``, which :meth:`recommend` returns for ids:
+        ``item_encoder_.classes_`` after a long table, else ``feature_names_in_`` when ``X``
+        has string column names, else ``0 .. n_items - 1``."""
+
 # Whole sections: the header, then the shared entries. A class's own attributes follow the
 # placeholder, in the section it opens.
 DOCS["engine_attributes_section"] = """\
@@ -247,6 +265,31 @@ def _signature_defaults(obj, doc):
     return _DEFAULT_LINE.sub(rewrite, doc)
 
 
+def _fill(obj, docs):
+    """``obj.__doc__`` with its placeholders and stated defaults filled.
+
+    A fragment is written for a class docstring: its first line follows the placeholder and
+    the lines after it are indented by 4. Where the placeholder stands deeper on its own line
+    (in a method's docstring, indented by 8), the fragment's lines are indented by the
+    difference.
+    """
+
+    def resolve(text):
+        return _PLACEHOLDER.sub(substitute, text)
+
+    def substitute(match):
+        key = match.group(1)
+        if key not in docs:
+            raise KeyError(f"{obj.__qualname__}'s docstring has the placeholder {{{key}}}, which "
+                           f"is not a docstring fragment; known: {sorted(docs)}.")
+        lines = resolve(docs[key]).split("\n")
+        before = match.string[match.string.rfind("\n", 0, match.start()) + 1:match.start()]
+        pad = " " * (len(before) - 4) if not before.strip() and len(before) > 4 else ""
+        return "\n".join([lines[0]] + [pad + line if line else line for line in lines[1:]])
+
+    return _signature_defaults(obj, resolve(obj.__doc__))
+
+
 def fill_doc(obj=None, /, **fragments):
     """Substitute the ``{key}`` placeholders of ``obj.__doc__`` with docstring fragments.
 
@@ -276,16 +319,15 @@ def fill_doc(obj=None, /, **fragments):
     """
     if obj is None:
         return lambda target: fill_doc(target, **fragments)
-    if obj.__doc__ is None:  # python -OO strips docstrings
-        return obj
     docs = {**DOCS, **fragments}
-
-    def substitute(match):
-        key = match.group(1)
-        if key not in docs:
-            raise KeyError(f"{obj.__qualname__}'s docstring has the placeholder {{{key}}}, which "
-                           f"is not a docstring fragment; known: {sorted(docs)}.")
-        return _PLACEHOLDER.sub(substitute, docs[key])
-
-    obj.__doc__ = _signature_defaults(obj, _PLACEHOLDER.sub(substitute, obj.__doc__))
+    if obj.__doc__ is not None:
+        obj.__doc__ = _fill(obj, docs)
+    if inspect.isclass(obj):
+        # The methods and properties the class defines, each against its own signature.
+        for member in vars(obj).values():
+            if isinstance(member, property):
+                member = member.fget
+            if (inspect.isfunction(member) and member.__doc__
+                    and _PLACEHOLDER.search(member.__doc__)):
+                member.__doc__ = _fill(member, docs)
     return obj

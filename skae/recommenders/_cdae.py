@@ -64,18 +64,7 @@ class CDAE(BaseNeuralTopNRecommender):
     user_embeddings_ : ndarray of shape (n_users, n_components)
         The learned user vectors ``V_u`` of the training users, in row order of ``X``.
 
-    user_encoder_ : skae.recommenders._ids.IdEncoder or None
-        The user ids of the long table given to :meth:`fit` (``user_encoder_.classes_``, in
-        the order of the rows of its matrix); None when fitted on a matrix.
-
-    item_encoder_ : skae.recommenders._ids.IdEncoder or None
-        The item ids of that table (``item_encoder_.classes_``); None when fitted on a
-        matrix.
-
-    item_ids_ : ndarray of shape (n_items,)
-        The id of each column of ``X``, which :meth:`recommend` returns for ids:
-        ``item_encoder_.classes_`` after a long table, else ``feature_names_in_`` when ``X``
-        has string column names, else ``0 .. n_items - 1``.
+    {topn_id_attributes}
 
     See Also
     --------

@@ -118,13 +118,7 @@ class CDL(BaseNeuralTopNRecommender):
     cold_items_ : ndarray of shape (n_items,), dtype bool
         True for the items without any interaction in :meth:`fit`.
 
-    user_encoder_ : skae.recommenders._ids.IdEncoder or None
-        The user ids of the long table given to :meth:`fit` (``user_encoder_.classes_``, in
-        the order of the rows of its matrix); None when fitted on a matrix.
-
-    item_encoder_ : skae.recommenders._ids.IdEncoder or None
-        The item ids of that table (``item_encoder_.classes_``); None when fitted on a
-        matrix.
+    {topn_encoder_attributes}
 
     item_ids_ : ndarray of shape (n_items,)
         The id of each column of ``X``, by which a DataFrame of ``item_features`` is looked

@@ -116,18 +116,7 @@ class MultDAE(_BaseMult):
 
     {engine_attributes_section}
 
-    user_encoder_ : skae.recommenders._ids.IdEncoder or None
-        The user ids of the long table given to :meth:`fit` (``user_encoder_.classes_``, in
-        the order of the rows of its matrix); None when fitted on a matrix.
-
-    item_encoder_ : skae.recommenders._ids.IdEncoder or None
-        The item ids of that table (``item_encoder_.classes_``); None when fitted on a
-        matrix.
-
-    item_ids_ : ndarray of shape (n_items,)
-        The id of each column of ``X``, which :meth:`recommend` returns for ids:
-        ``item_encoder_.classes_`` after a long table, else ``feature_names_in_`` when ``X``
-        has string column names, else ``0 .. n_items - 1``.
+    {topn_id_attributes}
 
     See Also
     --------
@@ -220,18 +209,7 @@ class MultVAE(_BaseMult):
     anneal_steps_ : int
         The number of annealing updates used (``anneal_steps`` resolved).
 
-    user_encoder_ : skae.recommenders._ids.IdEncoder or None
-        The user ids of the long table given to :meth:`fit` (``user_encoder_.classes_``, in
-        the order of the rows of its matrix); None when fitted on a matrix.
-
-    item_encoder_ : skae.recommenders._ids.IdEncoder or None
-        The item ids of that table (``item_encoder_.classes_``); None when fitted on a
-        matrix.
-
-    item_ids_ : ndarray of shape (n_items,)
-        The id of each column of ``X``, which :meth:`recommend` returns for ids:
-        ``item_encoder_.classes_`` after a long table, else ``feature_names_in_`` when ``X``
-        has string column names, else ``0 .. n_items - 1``.
+    {topn_id_attributes}
 
     See Also
     --------
