@@ -17,6 +17,7 @@ from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
 from skae._contract import TrainingData
+from skae._docs import fill_doc
 from skae._engine import column_sums
 from skae._estimator import (
     ENGINE_PARAMETER_CONSTRAINTS,
@@ -43,6 +44,7 @@ def _validate_dense_or_csr(estimator, X, reset):
     return X
 
 
+@fill_doc
 class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEstimatorMixin,
                       BaseEstimator):
     """Base class of skae's autoencoders. Not for direct use: subclass it.
@@ -109,13 +111,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEs
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data. Sparse input is densified one minibatch at a time.
-        y : None
-            Ignored.
+        {y_ignored}
 
-        Returns
-        -------
-        self : object
-            The fitted estimator.
+        {returns_self}
         """
         return self._train(X, incremental=False)
 
@@ -128,13 +126,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEs
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : None
-            Ignored.
+        {y_ignored}
 
-        Returns
-        -------
-        self : object
-            The fitted estimator.
+        {returns_self}
         """
         return self._train(X, incremental=True)
 
@@ -211,8 +205,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEs
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : None
-            Ignored.
+        {y_ignored}
 
         Returns
         -------

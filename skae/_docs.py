@@ -188,6 +188,17 @@ module_ : torch.nn.Module
     feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Names of features seen during :meth:`fit`, when ``X`` has string column names."""
 
+# Entries of method docstrings (``fit``, ``partial_fit``, ``score``).
+DOCS["y_ignored"] = """\
+y : None
+        Ignored."""
+
+DOCS["returns_self"] = """\
+Returns
+    -------
+    self : object
+        The fitted estimator."""
+
 # The ids of a top-N recommender fitted on a long table of interactions.
 DOCS["topn_encoder_attributes"] = """\
 user_encoder_ : skae.recommenders._ids.IdEncoder or None

@@ -231,10 +231,7 @@ class AutoRecRegressor(RegressorMixin, TorchEstimatorMixin, BaseEstimator):
         y : array-like of shape (n_ratings,)
             The ratings (finite numbers).
 
-        Returns
-        -------
-        self : object
-            The fitted estimator.
+        {returns_self}
         """
         return self._train(X, y)
 

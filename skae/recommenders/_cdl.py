@@ -233,15 +233,11 @@ class CDL(BaseNeuralTopNRecommender):
         ----------
         X : {array-like, sparse matrix} of shape (n_users, n_items)
             Non-negative interactions; any positive entry is an interaction.
-        y : None
-            Ignored.
+        {y_ignored}
         item_features : DataFrame, array-like, sparse matrix or FeatureTable, default=None
             Numeric content of the items (see the Notes). None: no content.
 
-        Returns
-        -------
-        self : object
-            The fitted estimator.
+        {returns_self}
         """
         return self._train(X, item_features=item_features)
 

@@ -19,6 +19,7 @@ from sklearn.base import (
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skae._contract import TrainingData
+from skae._docs import fill_doc
 from skae._estimator import (
     TorchEstimatorMixin,
     attributes_restored_on_error,
@@ -34,6 +35,7 @@ __all__ = ["BaseTopNRecommender", "BaseNeuralTopNRecommender"]
 
 
 
+@fill_doc
 class BaseTopNRecommender(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Base class of the top-N recommenders. Not for direct use: subclass it.
 
@@ -144,13 +146,9 @@ class BaseTopNRecommender(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             long table, one row per interaction: :class:`~skae.recommenders.Interactions`, or
             a DataFrame with columns ``user`` and ``item``; its ids are kept
             (``user_encoder_``, ``item_encoder_``, ``item_ids_``).
-        y : None
-            Ignored.
+        {y_ignored}
 
-        Returns
-        -------
-        self : object
-            The fitted estimator.
+        {returns_self}
         """
         with attributes_restored_on_error(self):  # a failed fit changes nothing
             return self._fit(X)
@@ -252,8 +250,7 @@ class BaseTopNRecommender(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_users, n_items)
-        y : None
-            Ignored.
+        {y_ignored}
 
         Returns
         -------

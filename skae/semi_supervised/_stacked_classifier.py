@@ -328,10 +328,7 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
             Class labels, integers or strings; ``unlabelled_label`` (default -1) marks an
             unlabelled row.
 
-        Returns
-        -------
-        self : object
-            The fitted estimator.
+        {returns_self}
         """
         return self._train(X, y)
 
