@@ -199,6 +199,15 @@ Returns
     self : object
         The fitted estimator."""
 
+# The data set loaders' ``return_X_y``, up to the Bunch they return otherwise.
+DOCS["return_X_y"] = """\
+return_X_y : bool, default=False
+        If True, return ``(data, target)`` instead of a Bunch.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`"""
+
 # The ids of a top-N recommender fitted on a long table of interactions.
 DOCS["topn_encoder_attributes"] = """\
 user_encoder_ : skae.recommenders._ids.IdEncoder or None
