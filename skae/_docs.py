@@ -208,6 +208,21 @@ return_X_y : bool, default=False
     -------
     data : :class:`~sklearn.utils.Bunch`"""
 
+# The networks of skae.nn that run ``n_networks`` autoencoders side by side.
+DOCS["side_by_side_parameters"] = """\
+n_features : int
+        Number of features of a sample.
+    hidden_layer_sizes : sequence of int
+        Sizes of the encoder's hidden layers; the decoder uses them in reverse order.
+    n_components : int
+        {code_size}
+    activation : str, default="relu"
+        Activation of the hidden layers (a key of :data:`skae.nn.ACTIVATIONS`).
+    n_networks : int, default=1
+        {networks}
+    generator : torch.Generator, optional
+        Source of randomness for the initial weights."""
+
 # The ids of a top-N recommender fitted on a long table of interactions.
 DOCS["topn_encoder_attributes"] = """\
 user_encoder_ : skae.recommenders._ids.IdEncoder or None
