@@ -223,6 +223,14 @@ n_features : int
     generator : torch.Generator, optional
         Source of randomness for the initial weights."""
 
+# The start of the plotting functions' examples: an autoencoder on the digits, drawn without
+# a display.
+DOCS["digits_autoencoder_example"] = """\
+>>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import Autoencoder"""
+
 # The ids of a top-N recommender fitted on a long table of interactions.
 DOCS["topn_encoder_attributes"] = """\
 user_encoder_ : skae.recommenders._ids.IdEncoder or None
