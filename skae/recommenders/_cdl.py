@@ -354,18 +354,25 @@ class CDL(BaseNeuralTopNRecommender):
         return (0.5 * self.lambda_n * reconstruction + 0.5 * self.lambda_v * tie).mean()
 
     # -- predict ---------------------------------------------------------------------------
+    def _content_table(self, item_features, no_encoder):
+        """``(ids, values)`` of ``item_features``, whose columns must be those the content
+        encoder was fitted on; ``no_encoder`` is the error when it was fitted without any."""
+        if self._content_width is None:
+            raise ValueError(no_encoder)
+        ids, values = check_feature_table(item_features, "item_features")
+        if values.shape[1] != self._content_width:
+            raise ValueError(f"item_features has {values.shape[1]} columns; the table given "
+                             f"to fit had {self._content_width}.")
+        return ids, values
+
     def _item_matrix(self, item_features):
         """Factors of the catalogue items, then of the new items that ``item_features`` adds."""
         V = self.module_.item_factors.double().cpu().numpy()
         if item_features is None:
             return V
-        if self._content_width is None:
-            raise ValueError("item_features was given, but CDL was fitted without item "
-                             "features: there is no content encoder to score new items with.")
-        ids, values = check_feature_table(item_features, "item_features")
-        if values.shape[1] != self._content_width:
-            raise ValueError(f"item_features has {values.shape[1]} columns; the table given "
-                             f"to fit had {self._content_width}.")
+        ids, values = self._content_table(
+            item_features, "item_features was given, but CDL was fitted without item "
+            "features: there is no content encoder to score new items with.")
         n_items = len(V)
         if ids is None:
             if len(values) < n_items:
@@ -492,13 +499,8 @@ class CDL(BaseNeuralTopNRecommender):
             The code of each row.
         """
         check_is_fitted(self)
-        if self._content_width is None:
-            raise ValueError("CDL was fitted without item features: it has no content "
-                             "encoder.")
-        _, values = check_feature_table(item_features, "item_features")
-        if values.shape[1] != self._content_width:
-            raise ValueError(f"item_features has {values.shape[1]} columns; the table given "
-                             f"to fit had {self._content_width}.")
+        _, values = self._content_table(
+            item_features, "CDL was fitted without item features: it has no content encoder.")
         content = torch.from_numpy(values.astype(np.float32)).to(self.device_)
         return self._codes(self.module_, content).astype(np.float32)
 
