@@ -8,14 +8,13 @@ well a sample is modelled); see :class:`skae.Autoencoder` for the deterministic 
 :class:`skae.VariationalAutoencoder` for the generative one.
 """
 
-from numbers import Integral
-
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
+from skae._constraints import network_constraints
 from skae._contract import TrainingData
 from skae._docs import fill_doc
 from skae._engine import column_sums
@@ -24,9 +23,8 @@ from skae._estimator import (
     TorchEstimatorMixin,
     check_hidden_layer_sizes,
 )
-from skae.nn import ACTIVATIONS
 from skae.utils._memmap import is_memory_mapped
-from skae.utils._sklearn_compat import Interval, StrOptions, fit_context, validate_data
+from skae.utils._sklearn_compat import fit_context, validate_data
 from skae.utils._validation import check_finite_in_blocks, check_float32_range, value_range
 
 __all__ = ["BaseAutoencoder"]
@@ -57,9 +55,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEs
 
     _parameter_constraints = {
         **ENGINE_PARAMETER_CONSTRAINTS,
-        "n_components": [Interval(Integral, 1, None, closed="left")],
-        "hidden_layer_sizes": ["array-like"],
-        "activation": [StrOptions(set(ACTIVATIONS))],
+        **network_constraints("n_components", "hidden_layer_sizes", "activation"),
     }
 
     # -- configuration ---------------------------------------------------------------------

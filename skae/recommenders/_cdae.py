@@ -1,18 +1,16 @@
 """CDAE: Collaborative Denoising Auto-Encoders for top-N recommendation (Wu et al., WSDM 2016)."""
 
-from numbers import Integral, Real
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from skae._constraints import network_constraints
 from skae._docs import fill_doc
 from skae._engine import column_sums
 from skae._estimator import ENGINE_PARAMETER_CONSTRAINTS, store_init_params
-from skae.nn import ACTIVATIONS
 from skae.nn._recommenders import CDAEModule, inverted_dropout
 from skae.recommenders._topn_base import BaseNeuralTopNRecommender
-from skae.utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["CDAE"]
 
@@ -91,9 +89,7 @@ class CDAE(BaseNeuralTopNRecommender):
 
     _parameter_constraints = {
         **ENGINE_PARAMETER_CONSTRAINTS,
-        "n_components": [Interval(Integral, 1, None, closed="left")],
-        "noise_level": [Interval(Real, 0, 1, closed="left")],
-        "activation": [StrOptions(set(ACTIVATIONS))],
+        **network_constraints("n_components", "noise_level", "activation"),
     }
 
     def __init__(

@@ -7,6 +7,7 @@ import scipy.sparse as sp
 import torch
 from sklearn.utils.validation import check_is_fitted
 
+from skae._constraints import network_constraints
 from skae._contract import TrainingData
 from skae._docs import DOCS, drop_params, fill_doc
 from skae._estimator import (
@@ -16,12 +17,12 @@ from skae._estimator import (
     store_init_params,
 )
 from skae.metrics._ranking import mask_seen, top_k
-from skae.nn import ACTIVATIONS, masking_noise
+from skae.nn import masking_noise
 from skae.nn._hybrid import CDLModule
 from skae.recommenders._als import solve_rows
 from skae.recommenders._side import TableIndex, check_feature_table
 from skae.recommenders._topn_base import BaseNeuralTopNRecommender
-from skae.utils._sklearn_compat import Interval, StrOptions, fit_context
+from skae.utils._sklearn_compat import Interval, fit_context
 
 __all__ = ["CDL"]
 
@@ -181,10 +182,7 @@ class CDL(BaseNeuralTopNRecommender):
 
     _parameter_constraints = {
         **_ENGINE,
-        "n_components": [Interval(Integral, 1, None, closed="left")],
-        "hidden_layer_sizes": ["array-like"],
-        "activation": [StrOptions(set(ACTIVATIONS))],
-        "noise_level": [Interval(Real, 0, 1, closed="left")],
+        **network_constraints("n_components", "hidden_layer_sizes", "activation", "noise_level"),
         "a": [Interval(Real, 0, None, closed="neither")],
         "b": [Interval(Real, 0, None, closed="left")],
         "lambda_u": [Interval(Real, 0, None, closed="neither")],

@@ -6,6 +6,7 @@ from numbers import Integral, Real
 import torch
 import torch.nn.functional as F
 
+from skae._constraints import network_constraints
 from skae._docs import fill_doc
 from skae._engine import column_sums
 from skae._estimator import (
@@ -13,7 +14,6 @@ from skae._estimator import (
     check_hidden_layer_sizes,
     store_init_params,
 )
-from skae.nn import ACTIVATIONS
 from skae.nn._recommenders import (
     MultDAEModule,
     MultVAEModule,
@@ -34,10 +34,7 @@ class _BaseMult(BaseNeuralTopNRecommender):
 
     _parameter_constraints = {
         **ENGINE_PARAMETER_CONSTRAINTS,
-        "n_components": [Interval(Integral, 1, None, closed="left")],
-        "hidden_layer_sizes": ["array-like"],
-        "activation": [StrOptions(set(ACTIVATIONS))],
-        "noise_level": [Interval(Real, 0, 1, closed="left")],
+        **network_constraints("n_components", "hidden_layer_sizes", "activation", "noise_level"),
     }
 
     def _check_params(self):
