@@ -231,6 +231,17 @@ DOCS["digits_autoencoder_example"] = """\
     >>> from sklearn.datasets import load_digits
     >>> from skae import Autoencoder"""
 
+# The rating predictors' ``predict``.
+DOCS["pairs_X"] = """\
+X : array-like or DataFrame of shape (n_pairs, 2)
+        User id, item id of each pair."""
+
+DOCS["returns_ratings"] = """\
+Returns
+    -------
+    y_pred : ndarray of shape (n_pairs,), dtype float64
+        The predicted rating of each pair, never NaN."""
+
 # The ids of a top-N recommender fitted on a long table of interactions.
 DOCS["topn_encoder_attributes"] = """\
 user_encoder_ : skae.recommenders._ids.IdEncoder or None
