@@ -6,6 +6,11 @@ arguments: ``@fill_doc(mult_params=...)``. Fragments may hold placeholders thems
 fragment states the usual default of each parameter; :func:`fill_doc` writes the class's own
 default (its signature's) wherever it differs, so one fragment serves classes whose defaults
 differ (``ContractiveAutoencoder``'s sigmoid, ``CDL``'s 50 epochs).
+
+On a class, the docstrings of the methods and properties it defines are filled too, so that
+entries several methods share (``y``, ``Returns self``, one class's ``X``) are written once; a
+fragment placed in a method's docstring is indented to where it stands. Functions (the data
+set loaders, the plotting functions) are filled the same way.
 """
 
 import ast
@@ -351,7 +356,8 @@ def fill_doc(obj=None, /, **fragments):
     ``@fill_doc(key=text, ...)`` to add fragments of one class or override shared ones for it.
     Placeholders inside fragments are filled too. Then every parameter line that states a
     default (``name : type, default=value``) is given ``obj``'s own default, from its
-    signature, where the text says otherwise.
+    signature, where the text says otherwise. On a class, the same is done to the docstring
+    of each method and property it defines (against the method's signature).
 
     Parameters
     ----------
@@ -379,9 +385,11 @@ def fill_doc(obj=None, /, **fragments):
     if inspect.isclass(obj):
         # The methods and properties the class defines, each against its own signature.
         for member in vars(obj).values():
-            if isinstance(member, property):
-                member = member.fget
-            if (inspect.isfunction(member) and member.__doc__
-                    and _PLACEHOLDER.search(member.__doc__)):
-                member.__doc__ = _fill(member, docs)
+            if not (isinstance(member, property) or inspect.isfunction(member)):
+                continue
+            if member.__doc__ and _PLACEHOLDER.search(member.__doc__):
+                # A property keeps its own copy of its getter's docstring.
+                function = member.fget if isinstance(member, property) else member
+                function.__doc__ = member.__doc__
+                member.__doc__ = _fill(function, docs)
     return obj
