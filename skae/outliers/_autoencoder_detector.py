@@ -44,7 +44,18 @@ def _engine_attributes():
         "        model was started.", "Number of epochs run.")
 
 
-@fill_doc(engine_params=_ENGINE_DOC, engine_attributes=_engine_attributes())
+# The input of score_samples and decision_function, up to the entry of what they return.
+_SCORED_X = """\
+Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        The samples to score.
+
+    Returns
+    -------"""
+
+
+@fill_doc(engine_params=_ENGINE_DOC, engine_attributes=_engine_attributes(), scored_X=_SCORED_X)
 class AutoencoderOutlierDetector(TorchEstimatorMixin, OutlierMixin, BaseEstimator):
     """Outlier detection with an ensemble of small, robustly trained autoencoders.
 
@@ -345,13 +356,7 @@ class AutoencoderOutlierDetector(TorchEstimatorMixin, OutlierMixin, BaseEstimato
     def score_samples(self, X):
         """Opposite of each sample's normalised reconstruction error (lower is more abnormal).
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The samples to score.
-
-        Returns
-        -------
+        {scored_X}
         scores : ndarray of shape (n_samples,), dtype float64
             ``-1/K sum_k mean_j (x_hat_kj - x_j)^2 / s_kj`` in standardised units (see the
             Notes).
@@ -386,13 +391,7 @@ class AutoencoderOutlierDetector(TorchEstimatorMixin, OutlierMixin, BaseEstimato
     def decision_function(self, X):
         """``score_samples(X) - offset_``: negative for outliers, positive for inliers.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The samples to score.
-
-        Returns
-        -------
+        {scored_X}
         decision : ndarray of shape (n_samples,), dtype float64
             The score of each sample minus ``offset_``.
         """

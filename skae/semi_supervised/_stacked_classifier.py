@@ -45,7 +45,18 @@ from skae.utils._validation import check_finite_in_blocks
 
 __all__ = ["StackedAutoencoderClassifier"]
 
-@fill_doc(pretrain_loss="``reconstruction_loss``")
+# The input of the methods that classify, up to the entry of what they return.
+_CLASSIFIED_X = """\
+Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        The samples to classify.
+
+    Returns
+    -------"""
+
+
+@fill_doc(pretrain_loss="``reconstruction_loss``", classified_X=_CLASSIFIED_X)
 class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMixin,
                                    TransformerMixin, TorchEstimatorMixin, BaseEstimator):
     """Deep classifier pre-trained as a stacked autoencoder; semi-supervised with few labels.
@@ -328,10 +339,7 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
             Class labels, integers or strings; ``unlabelled_label`` (default -1) marks an
             unlabelled row.
 
-        Returns
-        -------
-        self : object
-            The fitted estimator.
+        {returns_self}
         """
         return self._train(X, y)
 
@@ -518,13 +526,7 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
     def decision_function(self, X):
         """Class scores (logits) of each row of ``X``.
 
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The samples to classify.
-
-        Returns
-        -------
+        {classified_X}
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes), dtype float64
             For two classes the logit of ``classes_[1]`` (positive means that class); else one
             score per class, the largest for the predicted class.
@@ -541,13 +543,7 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
     def predict_proba(self, X):
         """Probability of each class for each row of ``X``.
 
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The samples to classify.
-
-        Returns
-        -------
+        {classified_X}
         proba : ndarray of shape (n_samples, n_classes), dtype float64
             Class probabilities in the order of ``classes_``; rows sum to 1.
         """
@@ -560,13 +556,7 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`, computed without underflow.
 
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The samples to classify.
-
-        Returns
-        -------
+        {classified_X}
         log_proba : ndarray of shape (n_samples, n_classes), dtype float64
             Log-probability of each class in the order of ``classes_``.
         """
@@ -578,13 +568,7 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
     def predict(self, X):
         """Predict the class of each row of ``X``.
 
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The samples to classify.
-
-        Returns
-        -------
+        {classified_X}
         y_pred : ndarray of shape (n_samples,)
             The class of largest probability, one of ``classes_``.
         """
