@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from skae._engine import StreamedRows
 from skae.utils._memmap import is_memory_mapped
 
-__all__ = ["UNLABELLED_LOSSES", "UNLABELLED_PARAMS", "unlabelled_loss"]
+__all__ = ["UNLABELLED_LOSSES", "UNLABELLED_PARAMS", "network_agreement", "unlabelled_loss"]
 
 
 #: Losses on the predictions of the unlabelled rows (``unlabelled_loss``).
@@ -42,8 +42,11 @@ unlabelled_loss : {"entropy", "pseudo_label", "consistency", "label_propagation"
         the similarity cubed), and the labels are diffused over this graph in closed form,
         ``(I - 0.99 S)^-1 Y`` (Zhou et al., NIPS 2004), by 20 conjugate-gradient steps. Each
         unlabelled row then takes the class it receives most as its target, weighted by its
-        certainty ``1 - H(p) / log(n_classes)`` and by the inverse frequency of that class
-        among the propagated labels. A labelled row keeps its own label. The graph search
+        certainty ``1 - H(p) / log(n_classes)``, by the network's agreement with it (the
+        probability the network gives that class over that of its own most probable class:
+        1 where the two agree, near 0 where the network is sure of another class), and by
+        the inverse frequency of that class among the propagated labels. A labelled row
+        keeps its own label. The graph search
         costs ``O(n_samples^2 * hidden_layer_sizes[-1])`` per propagation.
 
     unlabelled_weight : float, default=3.0
@@ -108,6 +111,23 @@ def unlabelled_loss(kind, scores, target_scores=None, labels=None, weights=None)
         target = F.softmax(_class_logits(target_scores), dim=1).detach()
         return ((log_p.exp() - target) ** 2).sum(dim=1).mean()
     return F.nll_loss(log_p, log_p.detach().argmax(dim=1))
+
+
+def network_agreement(scores, labels, y_code):
+    """``p(label) / max_c p(c)`` of the network's class ``scores`` (logits) for each row's
+    propagated ``labels``; 1 for a labelled row (``y_code >= 0``).
+
+    Propagated labels are no better than the graph they are diffused over: on Fashion-MNIST
+    with 100 labels a class a fifth of them were wrong, about as many as the network's own
+    predictions. Scaling each row's weight by the network's agreement keeps the rows where
+    the graph and the network, two views of the data, concur (in the spirit of co-training,
+    Blum & Mitchell, COLT 1998), and lets a propagated label the network confidently
+    contradicts count little.
+    """
+    p = F.softmax(_class_logits(scores.double()), dim=1).numpy()
+    agreement = p[np.arange(len(labels)), labels] / p.max(axis=1)
+    agreement[y_code >= 0] = 1.0
+    return agreement
 
 
 def _unlabelled_mask(y, mark):

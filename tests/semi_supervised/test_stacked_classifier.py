@@ -384,7 +384,7 @@ def test_unlabelled_weight_ramps_up_over_the_first_epochs():
 ])
 def test_bad_semi_supervised_settings_are_clear_errors(semi, params, message):
     X, _, y_semi, _ = semi
-    clf = StackedAutoencoderClassifier(**SMALL, **params)
+    clf = StackedAutoencoderClassifier(**{**SMALL, **params})
     with pytest.raises(ValueError, match=message):
         clf.fit(X, y_semi)
     assert not hasattr(clf, "module_")
@@ -448,3 +448,17 @@ def test_outputs_of_single_rows_equal_those_of_the_whole_batch():
     for method in ("decision_function", "predict_proba"):
         rows = np.concatenate([getattr(clf, method)(x[None]) for x in X])
         np.testing.assert_allclose(rows, getattr(clf, method)(X), rtol=1e-12, atol=1e-15)
+
+
+def test_the_defaults_learn_from_the_unlabelled_rows(digits):
+    # Every parameter at its default (issue 27): digits, 10% of the labels, accuracy on the
+    # unlabelled 90%. Measured: 0.973 (draw 0) and 0.965 (draw 1) with the default label
+    # propagation, against 0.927 and 0.945 with the unlabelled term off (unlabelled_weight=0).
+    X, y = digits
+    y_semi, labelled = _ten_percent(y, 0)
+    test = ~labelled
+    default = StackedAutoencoderClassifier(random_state=0).fit(X, y_semi)
+    off = StackedAutoencoderClassifier(unlabelled_weight=0.0, random_state=0).fit(X, y_semi)
+    accuracy = default.score(X[test], y[test]), off.score(X[test], y[test])
+    assert accuracy[0] > accuracy[1] + 0.02, accuracy
+    assert accuracy[0] > 0.96, accuracy
