@@ -1,4 +1,4 @@
-"""Images with few labels: StackedAutoencoderClassifier against scikit-learn's semi-supervised peers.
+"""Few labels: StackedAutoencoderClassifier against scikit-learn's semi-supervised peers, on images.
 
 For each number of labels (balanced over the ten classes, several random draws) the remaining
 training images stay unlabelled (``y == -1``); every method is fitted in the same run and
