@@ -196,7 +196,7 @@ def part_classifier(args):
     from skae import StackedAutoencoderClassifier
 
     n_images, n_labels = (5_000, 500) if args.quick else (20_000, 1_000)
-    X, y, X_test, y_test = load_mnist_split(n_images, 10_000, 0)
+    X, y, X_test, y_test = load_mnist_split("mnist", n_images, 10_000, 0)
     y_semi = draw_labels(y, n_labels, 0)
     labelled = y_semi != -1
     rows = []

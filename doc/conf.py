@@ -123,6 +123,10 @@ sphinx_gallery_conf = {
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",
     "filename_pattern": "/plot_",
+    # The home page's ``minigallery`` of chosen examples needs a backreferences folder (it
+    # warns without one); it also indexes the examples by the skae names they use.
+    "backreferences_dir": "gen_modules/backreferences",
+    "doc_module": ("skae",),
     # Examples read real data from the data home; without it the gallery is built unexecuted.
     "plot_gallery": "True" if _data_home else "False",
 }

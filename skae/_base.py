@@ -8,24 +8,23 @@ well a sample is modelled); see :class:`skae.Autoencoder` for the deterministic 
 :class:`skae.VariationalAutoencoder` for the generative one.
 """
 
-from numbers import Integral
-
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
+from skae._constraints import network_constraints
 from skae._contract import TrainingData
+from skae._docs import fill_doc
 from skae._engine import column_sums
 from skae._estimator import (
     ENGINE_PARAMETER_CONSTRAINTS,
     TorchEstimatorMixin,
     check_hidden_layer_sizes,
 )
-from skae.nn import ACTIVATIONS
 from skae.utils._memmap import is_memory_mapped
-from skae.utils._sklearn_compat import Interval, StrOptions, fit_context, validate_data
+from skae.utils._sklearn_compat import fit_context, validate_data
 from skae.utils._validation import check_finite_in_blocks, check_float32_range, value_range
 
 __all__ = ["BaseAutoencoder"]
@@ -43,6 +42,7 @@ def _validate_dense_or_csr(estimator, X, reset):
     return X
 
 
+@fill_doc
 class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEstimatorMixin,
                       BaseEstimator):
     """Base class of skae's autoencoders. Not for direct use: subclass it.
@@ -55,9 +55,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEs
 
     _parameter_constraints = {
         **ENGINE_PARAMETER_CONSTRAINTS,
-        "n_components": [Interval(Integral, 1, None, closed="left")],
-        "hidden_layer_sizes": ["array-like"],
-        "activation": [StrOptions(set(ACTIVATIONS))],
+        **network_constraints("n_components", "hidden_layer_sizes", "activation"),
     }
 
     # -- configuration ---------------------------------------------------------------------
@@ -109,13 +107,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEs
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data. Sparse input is densified one minibatch at a time.
-        y : None
-            Ignored.
+        {y_ignored}
 
-        Returns
-        -------
-        self : object
-            The fitted estimator.
+        {returns_self}
         """
         return self._train(X, incremental=False)
 
@@ -128,13 +122,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEs
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : None
-            Ignored.
+        {y_ignored}
 
-        Returns
-        -------
-        self : object
-            The fitted estimator.
+        {returns_self}
         """
         return self._train(X, incremental=True)
 
@@ -211,8 +201,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEs
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : None
-            Ignored.
+        {y_ignored}
 
         Returns
         -------

@@ -6,6 +6,11 @@ arguments: ``@fill_doc(mult_params=...)``. Fragments may hold placeholders thems
 fragment states the usual default of each parameter; :func:`fill_doc` writes the class's own
 default (its signature's) wherever it differs, so one fragment serves classes whose defaults
 differ (``ContractiveAutoencoder``'s sigmoid, ``CDL``'s 50 epochs).
+
+On a class, the docstrings of the methods and properties it defines are filled too, so that
+entries several methods share (``y``, ``Returns self``, one class's ``X``) are written once; a
+fragment placed in a method's docstring is indented to where it stands. Functions (the data
+set loaders, the plotting functions) are filled the same way.
 """
 
 import ast
@@ -41,9 +46,15 @@ pretrain : "greedy" or None, default="greedy"
         estimator's engine settings (``learning_rate_init``, ``batch_size``, ``max_iter``,
         ``tol``, ``alpha``...)."""
 
-DOCS["autoencoder_params"] = """\
+DOCS["n_components"] = """\
 n_components : int, default=2
-        Size of the code ``h`` returned by :meth:`transform`.
+        Size of the code ``h`` returned by :meth:`transform`. The default, 2, gives a map of
+        the data to plot, as the defaults of :class:`~sklearn.manifold.Isomap` and
+        :class:`~sklearn.manifold.TSNE` do; for features, choose a larger code, for instance
+        by cross-validating the estimator that uses them."""
+
+DOCS["autoencoder_params"] = """\
+{n_components}
 
     hidden_layer_sizes : tuple of int, default=()
         Sizes of the encoder's hidden layers between the input and the code; the decoder mirrors
@@ -188,6 +199,78 @@ module_ : torch.nn.Module
     feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Names of features seen during :meth:`fit`, when ``X`` has string column names."""
 
+# Entries of method docstrings (``fit``, ``partial_fit``, ``score``).
+DOCS["y_ignored"] = """\
+y : None
+        Ignored."""
+
+DOCS["returns_self"] = """\
+Returns
+    -------
+    self : object
+        The fitted estimator."""
+
+# The data set loaders' ``return_X_y``, up to the Bunch they return otherwise.
+DOCS["return_X_y"] = """\
+return_X_y : bool, default=False
+        If True, return ``(data, target)`` instead of a Bunch.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`"""
+
+# The networks of skae.nn that run ``n_networks`` autoencoders side by side.
+DOCS["side_by_side_parameters"] = """\
+n_features : int
+        Number of features of a sample.
+    hidden_layer_sizes : sequence of int
+        Sizes of the encoder's hidden layers; the decoder uses them in reverse order.
+    n_components : int
+        {code_size}
+    activation : str, default="relu"
+        Activation of the hidden layers (a key of :data:`skae.nn.ACTIVATIONS`).
+    n_networks : int, default=1
+        {networks}
+    generator : torch.Generator, optional
+        Source of randomness for the initial weights."""
+
+# The start of the plotting functions' examples: an autoencoder on the digits, drawn without
+# a display.
+DOCS["digits_autoencoder_example"] = """\
+>>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import Autoencoder"""
+
+# The rating predictors' ``predict``.
+DOCS["pairs_X"] = """\
+X : array-like or DataFrame of shape (n_pairs, 2)
+        User id, item id of each pair."""
+
+DOCS["returns_ratings"] = """\
+Returns
+    -------
+    y_pred : ndarray of shape (n_pairs,), dtype float64
+        The predicted rating of each pair, never NaN."""
+
+# The ids of a top-N recommender fitted on a long table of interactions.
+DOCS["topn_encoder_attributes"] = """\
+user_encoder_ : skae.recommenders._ids.IdEncoder or None
+        The user ids of the long table given to :meth:`fit` (``user_encoder_.classes_``, in
+        the order of the rows of its matrix); None when fitted on a matrix.
+
+    item_encoder_ : skae.recommenders._ids.IdEncoder or None
+        The item ids of that table (``item_encoder_.classes_``); None when fitted on a
+        matrix."""
+
+DOCS["topn_id_attributes"] = """\
+{topn_encoder_attributes}
+
+    item_ids_ : ndarray of shape (n_items,)
+        The id of each column of ``X``, which :meth:`recommend` returns for ids:
+        ``item_encoder_.classes_`` after a long table, else ``feature_names_in_`` when ``X``
+        has string column names, else ``0 .. n_items - 1``."""
+
 # Whole sections: the header, then the shared entries. A class's own attributes follow the
 # placeholder, in the section it opens.
 DOCS["engine_attributes_section"] = """\
@@ -247,6 +330,31 @@ def _signature_defaults(obj, doc):
     return _DEFAULT_LINE.sub(rewrite, doc)
 
 
+def _fill(obj, docs):
+    """``obj.__doc__`` with its placeholders and stated defaults filled.
+
+    A fragment is written for a class docstring: its first line follows the placeholder and
+    the lines after it are indented by 4. Where the placeholder stands deeper on its own line
+    (in a method's docstring, indented by 8), the fragment's lines are indented by the
+    difference.
+    """
+
+    def resolve(text):
+        return _PLACEHOLDER.sub(substitute, text)
+
+    def substitute(match):
+        key = match.group(1)
+        if key not in docs:
+            raise KeyError(f"{obj.__qualname__}'s docstring has the placeholder {{{key}}}, which "
+                           f"is not a docstring fragment; known: {sorted(docs)}.")
+        lines = resolve(docs[key]).split("\n")
+        before = match.string[match.string.rfind("\n", 0, match.start()) + 1:match.start()]
+        pad = " " * (len(before) - 4) if not before.strip() and len(before) > 4 else ""
+        return "\n".join([lines[0]] + [pad + line if line else line for line in lines[1:]])
+
+    return _signature_defaults(obj, resolve(obj.__doc__))
+
+
 def fill_doc(obj=None, /, **fragments):
     """Substitute the ``{key}`` placeholders of ``obj.__doc__`` with docstring fragments.
 
@@ -254,7 +362,8 @@ def fill_doc(obj=None, /, **fragments):
     ``@fill_doc(key=text, ...)`` to add fragments of one class or override shared ones for it.
     Placeholders inside fragments are filled too. Then every parameter line that states a
     default (``name : type, default=value``) is given ``obj``'s own default, from its
-    signature, where the text says otherwise.
+    signature, where the text says otherwise. On a class, the same is done to the docstring
+    of each method and property it defines (against the method's signature).
 
     Parameters
     ----------
@@ -276,16 +385,17 @@ def fill_doc(obj=None, /, **fragments):
     """
     if obj is None:
         return lambda target: fill_doc(target, **fragments)
-    if obj.__doc__ is None:  # python -OO strips docstrings
-        return obj
     docs = {**DOCS, **fragments}
-
-    def substitute(match):
-        key = match.group(1)
-        if key not in docs:
-            raise KeyError(f"{obj.__qualname__}'s docstring has the placeholder {{{key}}}, which "
-                           f"is not a docstring fragment; known: {sorted(docs)}.")
-        return _PLACEHOLDER.sub(substitute, docs[key])
-
-    obj.__doc__ = _signature_defaults(obj, _PLACEHOLDER.sub(substitute, obj.__doc__))
+    if obj.__doc__ is not None:
+        obj.__doc__ = _fill(obj, docs)
+    if inspect.isclass(obj):
+        # The methods and properties the class defines, each against its own signature.
+        for member in vars(obj).values():
+            if not (isinstance(member, property) or inspect.isfunction(member)):
+                continue
+            if member.__doc__ and _PLACEHOLDER.search(member.__doc__):
+                # A property keeps its own copy of its getter's docstring.
+                function = member.fget if isinstance(member, property) else member
+                function.__doc__ = member.__doc__
+                member.__doc__ = _fill(function, docs)
     return obj

@@ -14,7 +14,7 @@ import warnings
 from pathlib import Path
 
 import pytest
-from numpydoc.docscrape import ClassDoc
+from numpydoc.docscrape import ClassDoc, FunctionDoc
 from numpydoc.validate import ERROR_MSGS, validate
 
 from skae._docs import DOCS, fill_doc
@@ -136,6 +136,43 @@ def test_fill_doc_shared_fragments_and_overrides():
         class Misspelt:
             """{misspelt}"""
 
+
+
+def test_fill_doc_fills_methods_at_their_indentation():
+    @fill_doc(own="x : int\n        Its own.\n\n    Returns\n    -------")
+    class WithMethods:
+        """Doc."""
+
+        def fit(self, X, y=None):
+            """Fit.
+
+            Parameters
+            ----------
+            X : array-like
+            {y_ignored}
+
+            {returns_self}
+            """
+
+        @property
+        def size_(self):
+            """Size.
+
+            Parameters
+            ----------
+            {own}
+            int
+            """
+
+    fit = WithMethods.fit.__doc__
+    # The fragment's second line lines up under its first, 12 columns in, as hand-written.
+    assert "\n            y : None\n                Ignored.\n" in fit
+    assert "\n            Returns\n            -------\n            self : object\n" in fit
+    size = WithMethods.size_.__doc__
+    assert "\n            x : int\n                Its own.\n\n            Returns\n" in size
+    assert "{" not in fit + size
+    params = {p.name for p in FunctionDoc(WithMethods.fit, config={})["Parameters"]}
+    assert params == {"X", "y"}
 
 @fill_doc
 class _Sigmoid:

@@ -55,20 +55,23 @@ def keep_labels(n, seed):
     return y_semi
 
 
-# Three hidden layers, each pre-trained for 50 epochs, then 20 epochs of fine-tuning. An epoch
+# Three hidden layers, each pre-trained for 50 epochs, then 20 epochs of fine-tuning (on the
+# labelled images alone, unlabelled_weight=0, but for the label propagation row). An epoch
 # is a pass over all training images; each step pairs a minibatch of them with as many
 # labelled images, so the fine-tuning budget does not depend on the number of labels.
 network = dict(hidden_layer_sizes=(256, 128, 64), reconstruction_loss="cross_entropy",
                pretrain_estimator=Autoencoder(max_iter=50), max_iter=20, tol=0)
 models = {
     "pre-trained (StackedAutoencoderClassifier)":
-        lambda seed: StackedAutoencoderClassifier(random_state=seed, **network),
+        lambda seed: StackedAutoencoderClassifier(unlabelled_weight=0.0, random_state=seed,
+                                                  **network),
     "pre-trained + label propagation":
         lambda seed: StackedAutoencoderClassifier(unlabelled_loss="label_propagation",
-                                                  unlabelled_weight=1.0, random_state=seed,
-                                                  **network),
+                                                  unlabelled_weight=1.0, unlabelled_warmup=0,
+                                                  random_state=seed, **network),
     "same network, random initial weights":
-        lambda seed: StackedAutoencoderClassifier(pretrain=None, random_state=seed, **network),
+        lambda seed: StackedAutoencoderClassifier(pretrain=None, unlabelled_weight=0.0,
+                                                  random_state=seed, **network),
     "MLPClassifier, labelled digits only":
         lambda seed: MLPClassifier(network["hidden_layer_sizes"], random_state=seed),
     "LabelSpreading (kNN)": lambda seed: LabelSpreading(kernel="knn", n_neighbors=7),

@@ -59,7 +59,8 @@ class DocumentAutoencoder(BaseAutoencoder):
     Parameters
     ----------
     n_components : int, default=10
-        Size of the code (bits when ``binary``).
+        Size of the code (bits when ``binary``). The default is the 10-D code of Hinton &
+        Salakhutdinov's document autoencoder (Science 2006).
 
     hidden_layer_sizes : tuple of int, default=(500, 250, 125)
         Sizes of the encoder's hidden layers; the decoder mirrors them.

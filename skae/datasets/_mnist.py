@@ -286,19 +286,16 @@ def load_fashion_mnist(
     )
 
 
-load_mnist.__doc__ = _LOADER_DOC.format(
-    title="MNIST handwritten digits",
-    folder="mnist",
-    url=_BASE_URLS["mnist"],
-    target_names="The digits 0..9.",
-    func="load_mnist",
-    example="sorted(set(y.tolist()))\n    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]",
-)
-load_fashion_mnist.__doc__ = _LOADER_DOC.format(
-    title="Fashion-MNIST",
-    folder="fashion-mnist",
-    url=_BASE_URLS["fashion-mnist"],
-    target_names='Class names, ``"T-shirt/top"``, ``"Trouser"``, ... ``"Ankle boot"``.',
-    func="load_fashion_mnist",
-    example="str(bunch.target_names[bunch.target[0]])\n    'Ankle boot'",
-)
+def _loader_doc(loader, folder, title, target_names, example):
+    """``_LOADER_DOC`` for ``loader``, which reads ``folder``."""
+    return _LOADER_DOC.format(title=title, folder=folder, url=_BASE_URLS[folder],
+                              target_names=target_names, func=loader.__name__, example=example)
+
+
+load_mnist.__doc__ = _loader_doc(
+    load_mnist, "mnist", "MNIST handwritten digits", "The digits 0..9.",
+    "sorted(set(y.tolist()))\n    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]")
+load_fashion_mnist.__doc__ = _loader_doc(
+    load_fashion_mnist, "fashion-mnist", "Fashion-MNIST",
+    'Class names, ``"T-shirt/top"``, ``"Trouser"``, ... ``"Ankle boot"``.',
+    "str(bunch.target_names[bunch.target[0]])\n    'Ankle boot'")

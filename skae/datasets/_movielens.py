@@ -10,6 +10,7 @@ import gzip
 import io
 import re
 
+from skae._docs import fill_doc
 from skae.datasets._base import _download_and_extract_zip, _import_pandas, _require_file
 
 __all__ = [
@@ -233,6 +234,17 @@ def _split_title(raw):
     return match["title"], float(match["year"])
 
 
+# The errors of the loaders of the movies' and the users' tables.
+_SIDE_TABLE_RAISES = """\
+Raises
+    ------
+    ValueError
+        Unknown ``variant`` or a malformed file.
+    FileNotFoundError
+        The file is missing and not downloaded."""
+
+
+@fill_doc(side_table_raises=_SIDE_TABLE_RAISES)
 def load_movielens_items(variant="100k", *, data_home=None, download_if_missing=False):
     """Load the movies of MovieLens (title, year, genres) as a DataFrame indexed by item id.
 
@@ -266,12 +278,7 @@ def load_movielens_items(variant="100k", *, data_home=None, download_if_missing=
         files' documentation (``"Action"``, ..., ``"Western"``; ML-100K also has
         ``"unknown"``). A movie may have several genres.
 
-    Raises
-    ------
-    ValueError
-        Unknown ``variant`` or a malformed file.
-    FileNotFoundError
-        The file is missing and not downloaded.
+    {side_table_raises}
 
     See Also
     --------
@@ -313,6 +320,7 @@ def load_movielens_items(variant="100k", *, data_home=None, download_if_missing=
     return pd.concat([items, flag_frame], axis=1)
 
 
+@fill_doc(side_table_raises=_SIDE_TABLE_RAISES)
 def load_movielens_users(variant="100k", *, data_home=None, download_if_missing=False):
     """Load the users of MovieLens (age, gender, occupation, zip code) indexed by user id.
 
@@ -341,12 +349,7 @@ def load_movielens_users(variant="100k", *, data_home=None, download_if_missing=
         or ``"F"``), ``occupation`` (str: ML-100K's names; ML-1M's codes replaced by the names
         of its README, 0 being ``"other"``), ``zip_code`` (str; some are not US codes).
 
-    Raises
-    ------
-    ValueError
-        Unknown ``variant`` or a malformed file.
-    FileNotFoundError
-        The file is missing and not downloaded.
+    {side_table_raises}
 
     See Also
     --------

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch, check_random_state
 
+from skae._docs import fill_doc
 from skae.datasets._base import _download, _require_file
 
 __all__ = ["load_20newsgroups", "strip_footer", "strip_header", "strip_quotes"]
@@ -100,6 +101,7 @@ def _read_archive(path, mtime_ns, size):
     return out
 
 
+@fill_doc
 def load_20newsgroups(*, subset="train", categories=None, shuffle=True, random_state=42,
                       remove=(), data_home=None, download_if_missing=False, return_X_y=False):
     """Load the 20 Newsgroups posts ("bydate" split) from the data home.
@@ -136,12 +138,7 @@ def load_20newsgroups(*, subset="train", categories=None, shuffle=True, random_s
     download_if_missing : bool, default=False
         If True, download the archive from scikit-learn's mirror (checksum verified; needs
         pooch).
-    return_X_y : bool, default=False
-        If True, return ``(data, target)`` instead of a Bunch.
-
-    Returns
-    -------
-    data : :class:`~sklearn.utils.Bunch`
+    {return_X_y}
         data : list of str
             The posts.
         target : ndarray of shape (n_samples,), dtype int64

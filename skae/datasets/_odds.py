@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils import Bunch
 
+from skae._docs import fill_doc
 from skae.datasets._base import _require_file
 
 __all__ = ["ODDS_DATASETS", "load_odds"]
@@ -68,6 +69,7 @@ def _read_mat(path):
     return mat["X"], mat["y"]
 
 
+@fill_doc
 def load_odds(name, *, data_home=None, return_X_y=False):
     """Load an ODDS outlier-detection set from the data home.
 
@@ -86,12 +88,7 @@ def load_odds(name, *, data_home=None, return_X_y=False):
         MATLAB 7.3 file and needs h5py.
     data_home : str or path-like, default=None
         Folder holding ``odds/``; see :func:`skae.datasets.get_data_home`.
-    return_X_y : bool, default=False
-        If True, return ``(data, target)`` instead of a Bunch.
-
-    Returns
-    -------
-    data : :class:`~sklearn.utils.Bunch`
+    {return_X_y}
         data : ndarray of shape (n_samples, n_features), dtype float64
             The features, unscaled (as stored; integer-coded sets are cast to float64).
         target : ndarray of shape (n_samples,), dtype int64

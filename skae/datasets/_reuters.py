@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
+from skae._docs import fill_doc
 from skae.datasets._base import _require_file
 
 __all__ = ["load_reuters21578"]
@@ -93,6 +94,7 @@ def _read_stories(paths, stamps):
     return tuple(stories)
 
 
+@fill_doc
 def load_reuters21578(*, subset="train", split="modapte", data_home=None, return_X_y=False):
     """Load the Reuters-21578 newswire stories with their topics (multi-label).
 
@@ -119,12 +121,7 @@ def load_reuters21578(*, subset="train", split="modapte", data_home=None, return
         empty (``target`` row of zeros): drop them for topic retrieval.
     data_home : str or path-like, default=None
         Folder holding ``reuters21578/``; see :func:`skae.datasets.get_data_home`.
-    return_X_y : bool, default=False
-        If True, return ``(data, target)`` instead of a Bunch.
-
-    Returns
-    -------
-    data : :class:`~sklearn.utils.Bunch`
+    {return_X_y}
         data : list of str
             Title and body of each story, SGML entities decoded.
         target : ndarray of shape (n_samples, 135), dtype uint8

@@ -360,13 +360,9 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
         ----------
         X : array-like of shape (n_samples, n_features)
             Training data; entries equal to ``missing_values`` are missing.
-        y : None
-            Ignored.
+        {y_ignored}
 
-        Returns
-        -------
-        self : object
-            The fitted estimator.
+        {returns_self}
         """
         return self._train(X)
 

@@ -72,14 +72,15 @@ def _ranked_hits(y_true, y_score, k):
     return hits, n_rel
 
 
-def _finish(values, n_rel, average):
+def _finish(values, n_rel, average, undefined=(
+        "No row of y_true has a relevant (non-zero) item; the metric is undefined.")):
+    """Each row's value, NaN for rows without a relevant item, or with ``average`` the mean
+    over the others; ``undefined`` is the error when no row has a relevant item."""
     values = np.where(n_rel > 0, values, np.nan)
     if not average:
         return values
     if not (n_rel > 0).any():
-        raise ValueError(
-            "No row of y_true has a relevant (non-zero) item; the metric is undefined."
-        )
+        raise ValueError(undefined)
     return float(np.nanmean(values))
 
 

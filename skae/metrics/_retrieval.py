@@ -16,6 +16,8 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_array
 
+from skae.metrics._ranking import _finish
+
 __all__ = ["retrieval_precision_at_k", "retrieval_precision_at_recall"]
 
 _CHUNK = 1024  # queries at a time: bounds the (queries x database) relevance block
@@ -79,14 +81,8 @@ def _ranked_hits(y_query, y_database, neighbors):
     return hits, n_rel
 
 
-def _average(values, n_rel, average):
-    values = np.where(n_rel > 0, values, np.nan)
-    if not average:
-        return values
-    if not (n_rel > 0).any():
-        raise ValueError("No query has a relevant document in the database (one that shares "
-                         "a label); precision is undefined.")
-    return np.nanmean(values)
+_UNDEFINED = ("No query has a relevant document in the database (one that shares a label); "
+              "precision is undefined.")
 
 
 def retrieval_precision_at_k(y_query, y_database, neighbors, *, k=100, average=True):
@@ -128,8 +124,7 @@ def retrieval_precision_at_k(y_query, y_database, neighbors, *, k=100, average=T
         raise ValueError(f"neighbors has {neighbors.shape[1]} documents per query; "
                          f"precision at k={k} needs at least k.")
     hits, n_rel = _ranked_hits(y_query, y_database, neighbors[:, :k])
-    result = _average(hits.mean(axis=1), n_rel, average)
-    return float(result) if average else result
+    return _finish(hits.mean(axis=1), n_rel, average, _UNDEFINED)
 
 
 def retrieval_precision_at_recall(y_query, y_database, neighbors, *,
@@ -182,8 +177,7 @@ def retrieval_precision_at_recall(y_query, y_database, neighbors, *,
     if not average:
         return np.where((n_rel > 0)[:, None], out, np.nan)
     if not (n_rel > 0).any():
-        raise ValueError("No query has a relevant document in the database (one that shares "
-                         "a label); precision is undefined.")
+        raise ValueError(_UNDEFINED)
     with np.errstate(all="ignore"):
         return np.array([np.nanmean(col) if np.isfinite(col).any() else np.nan
                          for col in out.T])

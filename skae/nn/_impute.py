@@ -11,6 +11,7 @@ import math
 import torch
 from torch import nn
 
+from skae._docs import fill_doc
 from skae.nn._blocks import init_linear_, make_activation, make_mlp
 from skae.nn._variational import importance_weighted_bound, log_normal
 
@@ -69,7 +70,29 @@ def _stacked_mlp(n_networks, sizes, activation, generator):
     return nn.Sequential(*layers)
 
 
-class MaskedAutoencoder(nn.Module):
+
+class _SideBySide(nn.Module):
+    """``n_networks`` encoder-decoder pairs ``n_inputs -> hidden_layer_sizes -> n_components ->
+    reversed hidden_layer_sizes -> n_features``, side by side: the body of
+    :class:`MaskedAutoencoder` and :class:`~skae.nn._outliers.AutoencoderEnsemble`."""
+
+    def __init__(self, n_inputs, n_features, hidden_layer_sizes, n_components, activation,
+                 n_networks, generator):
+        super().__init__()
+        hidden = [int(s) for s in hidden_layer_sizes]
+        k = int(n_networks)
+        self.encoder = _stacked_mlp(k, [int(n_inputs), *hidden, int(n_components)],
+                                    activation, generator)
+        self.decoder = _stacked_mlp(k, [int(n_components), *hidden[::-1], int(n_features)],
+                                    activation, generator)
+
+    @property
+    def n_networks(self):
+        return self.encoder[0].weight.shape[0]
+
+
+@fill_doc(code_size="Size of the code.", networks="Number of autoencoders side by side.")
+class MaskedAutoencoder(_SideBySide):
     """Denoising autoencoders ``[x * m, m] -> code -> x_hat`` for imputation, ``n_networks``
     of them side by side.
 
@@ -84,35 +107,15 @@ class MaskedAutoencoder(nn.Module):
 
     Parameters
     ----------
-    n_features : int
-        Number of features of a sample.
-    hidden_layer_sizes : sequence of int
-        Sizes of the encoder's hidden layers; the decoder uses them in reverse order.
-    n_components : int
-        Size of the code.
-    activation : str, default="relu"
-        Activation of the hidden layers (a key of :data:`skae.nn.ACTIVATIONS`).
-    n_networks : int, default=1
-        Number of autoencoders side by side.
-    generator : torch.Generator, optional
-        Source of randomness for the initial weights.
+    {side_by_side_parameters}
     """
 
     def __init__(self, n_features, hidden_layer_sizes, n_components, activation="relu",
                  n_networks=1, generator=None):
-        super().__init__()
-        hidden = [int(s) for s in hidden_layer_sizes]
-        k = int(n_networks)
         # A linear code on nonlinear hidden layers, as in Hinton & Salakhutdinov (Science
         # 2006): no code unit can die, and imputations varied less between random states.
-        self.encoder = _stacked_mlp(k, [2 * int(n_features), *hidden, int(n_components)],
-                                    activation, generator)
-        self.decoder = _stacked_mlp(k, [int(n_components), *hidden[::-1], int(n_features)],
-                                    activation, generator)
-
-    @property
-    def n_networks(self):
-        return self.encoder[0].weight.shape[0]
+        super().__init__(2 * int(n_features), n_features, hidden_layer_sizes, n_components,
+                         activation, n_networks, generator)
 
     def forward(self, x, mask):
         """Each network's reconstruction of every entry from the entries where ``mask`` is 1.

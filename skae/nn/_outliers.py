@@ -3,12 +3,14 @@
 import torch
 from torch import nn
 
-from skae.nn._impute import _stacked_mlp
+from skae._docs import fill_doc
+from skae.nn._impute import _SideBySide
 
 __all__ = ["AutoencoderEnsemble", "trimmed_mean"]
 
 
-class AutoencoderEnsemble(nn.Module):
+@fill_doc(code_size="Size of each code.", networks="Number of autoencoders.")
+class AutoencoderEnsemble(_SideBySide):
     """``n_networks`` autoencoders ``x -> code -> x_hat`` that share nothing but their input.
 
     Each encoder maps ``n_features`` inputs through ``hidden_layer_sizes`` to a code of
@@ -20,34 +22,14 @@ class AutoencoderEnsemble(nn.Module):
 
     Parameters
     ----------
-    n_features : int
-        Number of features of a sample.
-    hidden_layer_sizes : sequence of int
-        Sizes of the encoder's hidden layers; the decoder uses them in reverse order.
-    n_components : int
-        Size of each code.
-    activation : str, default="relu"
-        Activation of the hidden layers (a key of :data:`skae.nn.ACTIVATIONS`).
-    n_networks : int, default=1
-        Number of autoencoders.
-    generator : torch.Generator, optional
-        Source of randomness for the initial weights.
+    {side_by_side_parameters}
     """
 
     def __init__(self, n_features, hidden_layer_sizes, n_components, activation="relu",
                  n_networks=1, generator=None):
-        super().__init__()
-        hidden = [int(s) for s in hidden_layer_sizes]
-        k = int(n_networks)
-        self.encoder = _stacked_mlp(k, [int(n_features), *hidden, int(n_components)],
-                                    activation, generator)
+        super().__init__(n_features, n_features, hidden_layer_sizes, n_components, activation,
+                         n_networks, generator)
         self.code_activation = nn.Tanh()
-        self.decoder = _stacked_mlp(k, [int(n_components), *hidden[::-1], int(n_features)],
-                                    activation, generator)
-
-    @property
-    def n_networks(self):
-        return self.encoder[0].weight.shape[0]
 
     def forward(self, x):
         """Each network's reconstruction of ``x``.

@@ -44,7 +44,18 @@ def _engine_attributes():
         "        model was started.", "Number of epochs run.")
 
 
-@fill_doc(engine_params=_ENGINE_DOC, engine_attributes=_engine_attributes())
+# The input of score_samples and decision_function, up to the entry of what they return.
+_SCORED_X = """\
+Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        The samples to score.
+
+    Returns
+    -------"""
+
+
+@fill_doc(engine_params=_ENGINE_DOC, engine_attributes=_engine_attributes(), scored_X=_SCORED_X)
 class AutoencoderOutlierDetector(TorchEstimatorMixin, OutlierMixin, BaseEstimator):
     """Outlier detection with an ensemble of small, robustly trained autoencoders.
 
@@ -77,7 +88,9 @@ class AutoencoderOutlierDetector(TorchEstimatorMixin, OutlierMixin, BaseEstimato
     Parameters
     ----------
     n_components : int or "auto", default="auto"
-        Size of each network's code; ``"auto"`` is ``max(1, n_features // 4)``.
+        Size of each network's code; ``"auto"`` is ``max(1, n_features // 4)``, a code
+        narrower than the data whatever its width, so that a network cannot copy its input
+        (kept fixed while the other defaults were chosen).
 
     hidden_layer_sizes : tuple of int, default=(64, 32)
         Sizes of each encoder's hidden layers between the input and the code; the decoder
@@ -343,13 +356,7 @@ class AutoencoderOutlierDetector(TorchEstimatorMixin, OutlierMixin, BaseEstimato
     def score_samples(self, X):
         """Opposite of each sample's normalised reconstruction error (lower is more abnormal).
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The samples to score.
-
-        Returns
-        -------
+        {scored_X}
         scores : ndarray of shape (n_samples,), dtype float64
             ``-1/K sum_k mean_j (x_hat_kj - x_j)^2 / s_kj`` in standardised units (see the
             Notes).
@@ -384,13 +391,7 @@ class AutoencoderOutlierDetector(TorchEstimatorMixin, OutlierMixin, BaseEstimato
     def decision_function(self, X):
         """``score_samples(X) - offset_``: negative for outliers, positive for inliers.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The samples to score.
-
-        Returns
-        -------
+        {scored_X}
         decision : ndarray of shape (n_samples,), dtype float64
             The score of each sample minus ``offset_``.
         """

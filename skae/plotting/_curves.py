@@ -3,9 +3,12 @@
 matplotlib is imported inside each function, so importing this module never needs it.
 """
 
+from skae._docs import fill_doc
+
 __all__ = ["plot_loss_curve"]
 
 
+@fill_doc
 def plot_loss_curve(estimators, *, log_scale=False, ax=None):
     """Plot ``loss_curve_`` (and ``validation_loss_curve_`` when there is one) per epoch.
 
@@ -24,10 +27,7 @@ def plot_loss_curve(estimators, *, log_scale=False, ax=None):
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
-    >>> from sklearn.datasets import load_digits
-    >>> from skae import Autoencoder
+    {digits_autoencoder_example}
     >>> from skae.plotting import plot_loss_curve
     >>> X = load_digits().data / 16
     >>> ae = Autoencoder(n_components=8, max_iter=5, early_stopping=True,

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from skae._docs import fill_doc
 from skae.plotting._generative import _image_shape
 
 __all__ = ["plot_filters", "plot_reconstructions"]
@@ -36,6 +37,7 @@ def _grid(n_rows, n_cols, fig, size):
     return fig, axes
 
 
+@fill_doc
 def plot_filters(estimator, *, n_filters=64, image_shape=None, n_cols=None, cmap="gray",
                  fig=None):
     """Show each row of the first encoder layer's ``W`` as an image tile.
@@ -65,10 +67,7 @@ def plot_filters(estimator, *, n_filters=64, image_shape=None, n_cols=None, cmap
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
-    >>> from sklearn.datasets import load_digits
-    >>> from skae import Autoencoder
+    {digits_autoencoder_example}
     >>> from skae.plotting import plot_filters
     >>> X = load_digits().data / 16
     >>> ae = Autoencoder(n_components=16, max_iter=5, random_state=0).fit(X)
@@ -87,6 +86,7 @@ def plot_filters(estimator, *, n_filters=64, image_shape=None, n_cols=None, cmap
     return fig
 
 
+@fill_doc
 def plot_reconstructions(estimator, X, *, X_noisy=None, n_images=10, image_shape=None,
                          cmap="gray", fig=None):
     """Originals above their reconstructions (and, for denoising, the noisy inputs between).
@@ -115,10 +115,7 @@ def plot_reconstructions(estimator, X, *, X_noisy=None, n_images=10, image_shape
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
-    >>> from sklearn.datasets import load_digits
-    >>> from skae import Autoencoder
+    {digits_autoencoder_example}
     >>> from skae.plotting import plot_reconstructions
     >>> X = load_digits().data / 16
     >>> ae = Autoencoder(n_components=16, max_iter=5, random_state=0).fit(X)

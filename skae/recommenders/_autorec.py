@@ -47,7 +47,8 @@ class AutoRecRegressor(RegressorMixin, TorchEstimatorMixin, BaseEstimator):
         ``"item"`` for I-AutoRec (the better model in the paper), ``"user"`` for U-AutoRec.
 
     n_components : int, default=500
-        Size of the hidden layer ``k``, the code of each row of the rating matrix.
+        Size of the hidden layer ``k``, the code of each row of the rating matrix. The
+        default is the paper's ``k = 500``.
 
     activation : {"sigmoid", "relu", "tanh", "identity"}, default="sigmoid"
         Hidden activation ``g`` (the paper's best: sigmoid).
@@ -231,10 +232,7 @@ class AutoRecRegressor(RegressorMixin, TorchEstimatorMixin, BaseEstimator):
         y : array-like of shape (n_ratings,)
             The ratings (finite numbers).
 
-        Returns
-        -------
-        self : object
-            The fitted estimator.
+        {returns_self}
         """
         return self._train(X, y)
 
@@ -353,13 +351,9 @@ class AutoRecRegressor(RegressorMixin, TorchEstimatorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_pairs, 2)
-            User id, item id of each pair.
+        {pairs_X}
 
-        Returns
-        -------
-        y_pred : ndarray of shape (n_pairs,), dtype float64
-            The predicted rating of each pair, never NaN.
+        {returns_ratings}
         """
         check_is_fitted(self)
         users, items = check_pairs(self, X, reset=False)

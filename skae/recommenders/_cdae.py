@@ -1,18 +1,16 @@
 """CDAE: Collaborative Denoising Auto-Encoders for top-N recommendation (Wu et al., WSDM 2016)."""
 
-from numbers import Integral, Real
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from skae._constraints import network_constraints
 from skae._docs import fill_doc
 from skae._engine import column_sums
 from skae._estimator import ENGINE_PARAMETER_CONSTRAINTS, store_init_params
-from skae.nn import ACTIVATIONS
 from skae.nn._recommenders import CDAEModule, inverted_dropout
 from skae.recommenders._topn_base import BaseNeuralTopNRecommender
-from skae.utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["CDAE"]
 
@@ -64,18 +62,7 @@ class CDAE(BaseNeuralTopNRecommender):
     user_embeddings_ : ndarray of shape (n_users, n_components)
         The learned user vectors ``V_u`` of the training users, in row order of ``X``.
 
-    user_encoder_ : skae.recommenders._ids.IdEncoder or None
-        The user ids of the long table given to :meth:`fit` (``user_encoder_.classes_``, in
-        the order of the rows of its matrix); None when fitted on a matrix.
-
-    item_encoder_ : skae.recommenders._ids.IdEncoder or None
-        The item ids of that table (``item_encoder_.classes_``); None when fitted on a
-        matrix.
-
-    item_ids_ : ndarray of shape (n_items,)
-        The id of each column of ``X``, which :meth:`recommend` returns for ids:
-        ``item_encoder_.classes_`` after a long table, else ``feature_names_in_`` when ``X``
-        has string column names, else ``0 .. n_items - 1``.
+    {topn_id_attributes}
 
     See Also
     --------
@@ -102,9 +89,7 @@ class CDAE(BaseNeuralTopNRecommender):
 
     _parameter_constraints = {
         **ENGINE_PARAMETER_CONSTRAINTS,
-        "n_components": [Interval(Integral, 1, None, closed="left")],
-        "noise_level": [Interval(Real, 0, 1, closed="left")],
-        "activation": [StrOptions(set(ACTIVATIONS))],
+        **network_constraints("n_components", "noise_level", "activation"),
     }
 
     def __init__(

@@ -7,6 +7,7 @@ import scipy.sparse as sp
 import torch
 from sklearn.utils.validation import check_is_fitted
 
+from skae._constraints import network_constraints
 from skae._contract import TrainingData
 from skae._docs import DOCS, drop_params, fill_doc
 from skae._estimator import (
@@ -16,12 +17,12 @@ from skae._estimator import (
     store_init_params,
 )
 from skae.metrics._ranking import mask_seen, top_k
-from skae.nn import ACTIVATIONS, masking_noise
+from skae.nn import masking_noise
 from skae.nn._hybrid import CDLModule
 from skae.recommenders._als import solve_rows
 from skae.recommenders._side import TableIndex, check_feature_table
 from skae.recommenders._topn_base import BaseNeuralTopNRecommender
-from skae.utils._sklearn_compat import Interval, StrOptions, fit_context
+from skae.utils._sklearn_compat import Interval, fit_context
 
 __all__ = ["CDL"]
 
@@ -75,7 +76,7 @@ class CDL(BaseNeuralTopNRecommender):
     Parameters
     ----------
     n_components : int, default=50
-        Number of latent factors ``K``, the size of the SDAE's code.
+        Number of latent factors ``K``, the size of the SDAE's code (the paper's ``K = 50``).
 
     hidden_layer_sizes : tuple of int, default=(200,)
         Sizes of the SDAE's encoder layers between the content and the code (mirrored by the
@@ -118,13 +119,7 @@ class CDL(BaseNeuralTopNRecommender):
     cold_items_ : ndarray of shape (n_items,), dtype bool
         True for the items without any interaction in :meth:`fit`.
 
-    user_encoder_ : skae.recommenders._ids.IdEncoder or None
-        The user ids of the long table given to :meth:`fit` (``user_encoder_.classes_``, in
-        the order of the rows of its matrix); None when fitted on a matrix.
-
-    item_encoder_ : skae.recommenders._ids.IdEncoder or None
-        The item ids of that table (``item_encoder_.classes_``); None when fitted on a
-        matrix.
+    {topn_encoder_attributes}
 
     item_ids_ : ndarray of shape (n_items,)
         The id of each column of ``X``, by which a DataFrame of ``item_features`` is looked
@@ -187,10 +182,7 @@ class CDL(BaseNeuralTopNRecommender):
 
     _parameter_constraints = {
         **_ENGINE,
-        "n_components": [Interval(Integral, 1, None, closed="left")],
-        "hidden_layer_sizes": ["array-like"],
-        "activation": [StrOptions(set(ACTIVATIONS))],
-        "noise_level": [Interval(Real, 0, 1, closed="left")],
+        **network_constraints("n_components", "hidden_layer_sizes", "activation", "noise_level"),
         "a": [Interval(Real, 0, None, closed="neither")],
         "b": [Interval(Real, 0, None, closed="left")],
         "lambda_u": [Interval(Real, 0, None, closed="neither")],
@@ -239,15 +231,11 @@ class CDL(BaseNeuralTopNRecommender):
         ----------
         X : {array-like, sparse matrix} of shape (n_users, n_items)
             Non-negative interactions; any positive entry is an interaction.
-        y : None
-            Ignored.
+        {y_ignored}
         item_features : DataFrame, array-like, sparse matrix or FeatureTable, default=None
             Numeric content of the items (see the Notes). None: no content.
 
-        Returns
-        -------
-        self : object
-            The fitted estimator.
+        {returns_self}
         """
         return self._train(X, item_features=item_features)
 
@@ -364,18 +352,25 @@ class CDL(BaseNeuralTopNRecommender):
         return (0.5 * self.lambda_n * reconstruction + 0.5 * self.lambda_v * tie).mean()
 
     # -- predict ---------------------------------------------------------------------------
+    def _content_table(self, item_features, no_encoder):
+        """``(ids, values)`` of ``item_features``, whose columns must be those the content
+        encoder was fitted on; ``no_encoder`` is the error when it was fitted without any."""
+        if self._content_width is None:
+            raise ValueError(no_encoder)
+        ids, values = check_feature_table(item_features, "item_features")
+        if values.shape[1] != self._content_width:
+            raise ValueError(f"item_features has {values.shape[1]} columns; the table given "
+                             f"to fit had {self._content_width}.")
+        return ids, values
+
     def _item_matrix(self, item_features):
         """Factors of the catalogue items, then of the new items that ``item_features`` adds."""
         V = self.module_.item_factors.double().cpu().numpy()
         if item_features is None:
             return V
-        if self._content_width is None:
-            raise ValueError("item_features was given, but CDL was fitted without item "
-                             "features: there is no content encoder to score new items with.")
-        ids, values = check_feature_table(item_features, "item_features")
-        if values.shape[1] != self._content_width:
-            raise ValueError(f"item_features has {values.shape[1]} columns; the table given "
-                             f"to fit had {self._content_width}.")
+        ids, values = self._content_table(
+            item_features, "item_features was given, but CDL was fitted without item "
+            "features: there is no content encoder to score new items with.")
         n_items = len(V)
         if ids is None:
             if len(values) < n_items:
@@ -502,13 +497,8 @@ class CDL(BaseNeuralTopNRecommender):
             The code of each row.
         """
         check_is_fitted(self)
-        if self._content_width is None:
-            raise ValueError("CDL was fitted without item features: it has no content "
-                             "encoder.")
-        _, values = check_feature_table(item_features, "item_features")
-        if values.shape[1] != self._content_width:
-            raise ValueError(f"item_features has {values.shape[1]} columns; the table given "
-                             f"to fit had {self._content_width}.")
+        _, values = self._content_table(
+            item_features, "CDL was fitted without item features: it has no content encoder.")
         content = torch.from_numpy(values.astype(np.float32)).to(self.device_)
         return self._codes(self.module_, content).astype(np.float32)
 

@@ -7,6 +7,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import lapack
 
+from skae._docs import fill_doc
 from skae.recommenders._topn_base import BaseTopNRecommender
 from skae.utils._sklearn_compat import Interval
 
@@ -39,6 +40,7 @@ def _gram(X):
     return X.T @ X
 
 
+@fill_doc
 class EASE(BaseTopNRecommender):
     """Embarrassingly shallow autoencoder: a closed-form linear item-item model.
 
@@ -76,18 +78,7 @@ class EASE(BaseTopNRecommender):
     feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Names of the items seen during :meth:`fit`, when ``X`` has string column names.
 
-    user_encoder_ : skae.recommenders._ids.IdEncoder or None
-        The user ids of the long table given to :meth:`fit` (``user_encoder_.classes_``, in
-        the order of the rows of its matrix); None when fitted on a matrix.
-
-    item_encoder_ : skae.recommenders._ids.IdEncoder or None
-        The item ids of that table (``item_encoder_.classes_``); None when fitted on a
-        matrix.
-
-    item_ids_ : ndarray of shape (n_items,)
-        The id of each column of ``X``, which :meth:`recommend` returns for ids:
-        ``item_encoder_.classes_`` after a long table, else ``feature_names_in_`` when ``X``
-        has string column names, else ``0 .. n_items - 1``.
+    {topn_id_attributes}
 
     See Also
     --------

@@ -18,6 +18,7 @@ import scipy.sparse as sp
 from sklearn.preprocessing import OrdinalEncoder
 from sklearn.utils.validation import validate_data
 
+from skae._docs import fill_doc
 from skae.utils._validation import check_float32_range
 
 __all__ = ["UNSEEN", "IdEncoder", "as_id_array", "check_pairs", "pairs_to_csr"]
@@ -152,6 +153,15 @@ def as_id_array(values, name="id"):
     raise ValueError(f"{name} ids must be integers or strings; got dtype {a.dtype}.")
 
 
+# The parameter of fit, fit_transform and transform.
+_IDS_PARAMETERS = """\
+Parameters
+    ----------
+    ids : array-like of shape (n,)
+        Integer or string ids, as :func:`as_id_array` accepts them."""
+
+
+@fill_doc(ids_parameters=_IDS_PARAMETERS)
 class IdEncoder:
     """Map ids (integers or strings) to contiguous indices ``0 .. n_ids - 1``.
 
@@ -200,10 +210,7 @@ class IdEncoder:
     def fit(self, ids):
         """Learn the vocabulary of ``ids``.
 
-        Parameters
-        ----------
-        ids : array-like of shape (n,)
-            Integer or string ids, as :func:`as_id_array` accepts them.
+        {ids_parameters}
 
         Returns
         -------
@@ -216,10 +223,7 @@ class IdEncoder:
     def fit_transform(self, ids):
         """Learn the vocabulary and return the indices of ``ids``.
 
-        Parameters
-        ----------
-        ids : array-like of shape (n,)
-            Integer or string ids, as :func:`as_id_array` accepts them.
+        {ids_parameters}
 
         Returns
         -------
@@ -248,10 +252,7 @@ class IdEncoder:
     def transform(self, ids):
         """Encode ``ids``: their indices, :data:`UNSEEN` (-1) for ids not seen in :meth:`fit`.
 
-        Parameters
-        ----------
-        ids : array-like of shape (n,)
-            Integer or string ids, as :func:`as_id_array` accepts them.
+        {ids_parameters}
 
         Returns
         -------

@@ -6,6 +6,7 @@ from numbers import Integral, Real
 import torch
 import torch.nn.functional as F
 
+from skae._constraints import network_constraints
 from skae._docs import fill_doc
 from skae._engine import column_sums
 from skae._estimator import (
@@ -13,7 +14,6 @@ from skae._estimator import (
     check_hidden_layer_sizes,
     store_init_params,
 )
-from skae.nn import ACTIVATIONS
 from skae.nn._recommenders import (
     MultDAEModule,
     MultVAEModule,
@@ -34,10 +34,7 @@ class _BaseMult(BaseNeuralTopNRecommender):
 
     _parameter_constraints = {
         **ENGINE_PARAMETER_CONSTRAINTS,
-        "n_components": [Interval(Integral, 1, None, closed="left")],
-        "hidden_layer_sizes": ["array-like"],
-        "activation": [StrOptions(set(ACTIVATIONS))],
-        "noise_level": [Interval(Real, 0, 1, closed="left")],
+        **network_constraints("n_components", "hidden_layer_sizes", "activation", "noise_level"),
     }
 
     def _check_params(self):
@@ -116,18 +113,7 @@ class MultDAE(_BaseMult):
 
     {engine_attributes_section}
 
-    user_encoder_ : skae.recommenders._ids.IdEncoder or None
-        The user ids of the long table given to :meth:`fit` (``user_encoder_.classes_``, in
-        the order of the rows of its matrix); None when fitted on a matrix.
-
-    item_encoder_ : skae.recommenders._ids.IdEncoder or None
-        The item ids of that table (``item_encoder_.classes_``); None when fitted on a
-        matrix.
-
-    item_ids_ : ndarray of shape (n_items,)
-        The id of each column of ``X``, which :meth:`recommend` returns for ids:
-        ``item_encoder_.classes_`` after a long table, else ``feature_names_in_`` when ``X``
-        has string column names, else ``0 .. n_items - 1``.
+    {topn_id_attributes}
 
     See Also
     --------
@@ -220,18 +206,7 @@ class MultVAE(_BaseMult):
     anneal_steps_ : int
         The number of annealing updates used (``anneal_steps`` resolved).
 
-    user_encoder_ : skae.recommenders._ids.IdEncoder or None
-        The user ids of the long table given to :meth:`fit` (``user_encoder_.classes_``, in
-        the order of the rows of its matrix); None when fitted on a matrix.
-
-    item_encoder_ : skae.recommenders._ids.IdEncoder or None
-        The item ids of that table (``item_encoder_.classes_``); None when fitted on a
-        matrix.
-
-    item_ids_ : ndarray of shape (n_items,)
-        The id of each column of ``X``, which :meth:`recommend` returns for ids:
-        ``item_encoder_.classes_`` after a long table, else ``feature_names_in_`` when ``X``
-        has string column names, else ``0 .. n_items - 1``.
+    {topn_id_attributes}
 
     See Also
     --------

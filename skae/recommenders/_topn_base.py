@@ -19,6 +19,7 @@ from sklearn.base import (
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skae._contract import TrainingData
+from skae._docs import fill_doc
 from skae._estimator import (
     TorchEstimatorMixin,
     attributes_restored_on_error,
@@ -32,8 +33,20 @@ from skae.utils._validation import check_float32_range
 
 __all__ = ["BaseTopNRecommender", "BaseNeuralTopNRecommender"]
 
+# The input of the methods that answer for each row of a matrix or each user of a long table,
+# up to the entry of what they return.
+_ROWS_X = """\
+Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_users, n_items), or a long table
+        Interactions; a long table (see :meth:`recommend`) gives one row per user id of
+        the table, in sorted order.
+
+    Returns
+    -------"""
 
 
+@fill_doc(rows_X=_ROWS_X)
 class BaseTopNRecommender(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Base class of the top-N recommenders. Not for direct use: subclass it.
 
@@ -144,13 +157,9 @@ class BaseTopNRecommender(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             long table, one row per interaction: :class:`~skae.recommenders.Interactions`, or
             a DataFrame with columns ``user`` and ``item``; its ids are kept
             (``user_encoder_``, ``item_encoder_``, ``item_ids_``).
-        y : None
-            Ignored.
+        {y_ignored}
 
-        Returns
-        -------
-        self : object
-            The fitted estimator.
+        {returns_self}
         """
         with attributes_restored_on_error(self):  # a failed fit changes nothing
             return self._fit(X)
@@ -158,14 +167,7 @@ class BaseTopNRecommender(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
     def transform(self, X):
         """User representations of the rows of ``X`` (folded in: the users may be new).
 
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_users, n_items), or a long table
-            Interactions; a long table (see :meth:`recommend`) gives one row per user id of
-            the table, in sorted order.
-
-        Returns
-        -------
+        {rows_X}
         X_new : ndarray of shape (n_users, n_features_out), dtype float32
             The representation of each user.
         """
@@ -177,14 +179,7 @@ class BaseTopNRecommender(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         Rows are folded in from their interactions: users need not have been seen in
         :meth:`fit`. Items the user already has are scored too; see :meth:`recommend`.
 
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_users, n_items), or a long table
-            Interactions; a long table (see :meth:`recommend`) gives one row per user id of
-            the table, in sorted order.
-
-        Returns
-        -------
+        {rows_X}
         scores : ndarray of shape (n_users, n_items), dtype float32
             The score of each item for each user.
         """
@@ -252,8 +247,7 @@ class BaseTopNRecommender(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_users, n_items)
-        y : None
-            Ignored.
+        {y_ignored}
 
         Returns
         -------

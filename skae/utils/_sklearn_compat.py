@@ -243,18 +243,23 @@ def _teardown_callbacks(estimator):
             context = estimator._callback_fit_ctx
             callbacks = estimator._skl_callbacks_to_teardown
             del estimator._skl_callbacks_to_teardown, estimator._callback_fit_ctx
-            errors = []
-            for callback in callbacks:
-                try:
-                    callback.teardown(estimator=estimator, context=context)
-                except Exception as exc:
-                    errors.append(exc)
-            exception_group = getattr(builtins, "ExceptionGroup", None)  # Python >= 3.11
-            if len(errors) == 1 or (errors and exception_group is None):
-                raise errors[0]
-            if errors:
-                raise exception_group("The following callback teardown errors occurred",
-                                      errors)
+            _teardown_each(estimator, callbacks, context)
+
+
+def _teardown_each(estimator, callbacks, context):
+    """Run every callback's ``teardown``, then raise what they raised: the error of the one
+    that failed, or an ExceptionGroup of all of them when several did."""
+    errors = []
+    for callback in callbacks:
+        try:
+            callback.teardown(estimator=estimator, context=context)
+        except Exception as exc:
+            errors.append(exc)
+    exception_group = getattr(builtins, "ExceptionGroup", None)  # Python >= 3.11
+    if len(errors) == 1 or (errors and exception_group is None):
+        raise errors[0]
+    if errors:
+        raise exception_group("The following callback teardown errors occurred", errors)
 
 
 def teardown_callbacks(estimator):
@@ -269,17 +274,7 @@ def teardown_callbacks(estimator):
         return
     context = vars(estimator).pop("_callback_fit_ctx")
     callbacks = vars(estimator).pop("_skl_callbacks_to_teardown", [])
-    errors = []
-    for callback in callbacks:
-        try:
-            callback.teardown(estimator=estimator, context=context)
-        except Exception as exc:
-            errors.append(exc)
-    exception_group = getattr(builtins, "ExceptionGroup", None)  # Python >= 3.11
-    if len(errors) == 1 or (errors and exception_group is None):
-        raise errors[0]
-    if errors:
-        raise exception_group("The following callback teardown errors occurred", errors)
+    _teardown_each(estimator, callbacks, context)
 
 
 def fit_context(*, prefer_skip_nested_validation):
