@@ -537,10 +537,10 @@ class MDACFRegressor(RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         users, items = check_pairs(self, X, reset=False)
-        fu, known_u = self._factors(users, self.user_encoder_, self.user_factors_,
-                                    self.user_bias_, self._user_side, user_features)
-        fv, known_i = self._factors(items, self.item_encoder_, self.item_factors_,
-                                    self.item_bias_, self._item_side, item_features)
+        fu, known_u = self._user_side.factors_of(users, self.user_encoder_, self.user_factors_,
+                                                 self.user_bias_, user_features, self)
+        fv, known_i = self._item_side.factors_of(items, self.item_encoder_, self.item_factors_,
+                                                 self.item_bias_, item_features, self)
         u, i = self.user_encoder_.transform(users), self.item_encoder_.transform(items)
         pred = np.full(len(u), self.global_mean_)
         both = known_u & known_i
@@ -562,44 +562,6 @@ class MDACFRegressor(RegressorMixin, BaseEstimator):
         if self.clip:
             np.clip(pred, *self.rating_range_, out=pred)
         return pred
-
-    def _factors(self, ids, encoder, factors, bias, side, table):
-        """Factors [f, bias] of each id (zeros where unknown) and whether it has any."""
-        codes = encoder.transform(ids)
-        out = np.zeros((len(ids), factors.shape[1] + 1))
-        seen = codes >= 0
-        out[seen, :-1], out[seen, -1] = factors[codes[seen]], bias[codes[seen]]
-        known = seen.copy()
-        unseen = np.flatnonzero(~seen)
-        name = f"{side.name}_features"
-        lookups = [(side.index, side.table)]
-        # A table passed to predict is checked whether or not an id needs it.
-        if table is not None:
-            if side.table is None:
-                raise ValueError(f"{name} was given to predict, but {type(self).__name__} was "
-                                 f"fitted without {name}: there is nothing to map them with.")
-            t_ids, t_values = check_feature_table(table, name)
-            if t_values.shape[1] != side.n_features:
-                raise ValueError(f"{name} has {t_values.shape[1]} columns; the table given to "
-                                 f"fit had {side.n_features}.")
-            lookups.insert(0, (TableIndex(t_ids, len(t_values), name), t_values))
-        if not unseen.size:
-            return out, known
-        distinct, inverse = np.unique(ids[unseen], return_inverse=True)
-        features = np.zeros((len(distinct), side.n_features or 0))
-        found = np.zeros(len(distinct), dtype=bool)
-        for index, values in lookups:
-            if index is None:
-                continue
-            rows = index.rows(distinct)
-            take = (rows >= 0) & ~found
-            features[take], found[take] = values[rows[take]], True
-        if found.any():
-            cold = np.zeros((len(distinct), out.shape[1]))
-            cold[found] = side.cold_factors(features[found])
-            out[unseen] = cold[inverse.ravel()]
-            known[unseen] = found[inverse.ravel()]
-        return out, known
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

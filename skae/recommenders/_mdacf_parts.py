@@ -5,6 +5,8 @@ representation, and the residuals the factors are fitted to (Li, Kawale & Fu, CI
 import numpy as np
 import scipy.linalg
 
+from skae.recommenders._side import TableIndex, check_feature_table
+
 __all__ = []  # private: _Side, _Projection, feature_bias and helpers
 
 
@@ -22,6 +24,46 @@ class _Side:
         self.bias_from_features = bias_from_features
         # The weight of the factors' prediction for cold-start ids, see cold_model_weight.
         self.model_weight = 1.0
+
+    def factors_of(self, ids, encoder, factors, bias, table, estimator):
+        """Factors [f, bias] of each id (zeros where unknown) and whether it has any; ids
+        unseen in fit take them from their features, in ``table`` (given to predict) first."""
+        codes = encoder.transform(ids)
+        out = np.zeros((len(ids), factors.shape[1] + 1))
+        seen = codes >= 0
+        out[seen, :-1], out[seen, -1] = factors[codes[seen]], bias[codes[seen]]
+        known = seen.copy()
+        unseen = np.flatnonzero(~seen)
+        name = f"{self.name}_features"
+        lookups = [(self.index, self.table)]
+        # A table passed to predict is checked whether or not an id needs it.
+        if table is not None:
+            if self.table is None:
+                raise ValueError(f"{name} was given to predict, but {type(estimator).__name__} "
+                                 f"was fitted without {name}: there is nothing to map them "
+                                 "with.")
+            t_ids, t_values = check_feature_table(table, name)
+            if t_values.shape[1] != self.n_features:
+                raise ValueError(f"{name} has {t_values.shape[1]} columns; the table given to "
+                                 f"fit had {self.n_features}.")
+            lookups.insert(0, (TableIndex(t_ids, len(t_values), name), t_values))
+        if not unseen.size:
+            return out, known
+        distinct, inverse = np.unique(ids[unseen], return_inverse=True)
+        features = np.zeros((len(distinct), self.n_features or 0))
+        found = np.zeros(len(distinct), dtype=bool)
+        for index, values in lookups:
+            if index is None:
+                continue
+            rows = index.rows(distinct)
+            take = (rows >= 0) & ~found
+            features[take], found[take] = values[rows[take]], True
+        if found.any():
+            cold = np.zeros((len(distinct), out.shape[1]))
+            cold[found] = self.cold_factors(features[found])
+            out[unseen] = cold[inverse.ravel()]
+            known[unseen] = found[inverse.ravel()]
+        return out, known
 
     @property
     def n_features(self):

@@ -21,10 +21,10 @@ UNLABELLED_LOSSES = ("entropy", "pseudo_label", "consistency", "label_propagatio
 #: The parameters of :class:`~skae.StackedAutoencoderClassifier` that say what it does with
 #: its unlabelled rows in fine-tuning (a docstring fragment, see :func:`skae._docs.fill_doc`).
 UNLABELLED_PARAMS = """\
-unlabelled_loss : {"entropy", "pseudo_label", "consistency", "label_propagation"}, \\
-            default="label_propagation"
-        Loss on the predicted classes of every training row, labelled or not, added with
-        weight ``unlabelled_weight`` during fine-tuning: the entropy of the prediction
+unlabelled_loss : str, default="label_propagation"
+        One of ``"label_propagation"``, ``"entropy"``, ``"pseudo_label"`` and
+        ``"consistency"``. Loss on the predicted classes of every training row, labelled
+        or not, added with weight ``unlabelled_weight`` during fine-tuning: the entropy of the prediction
         (entropy minimisation, Grandvalet & Bengio, NIPS 2005), the cross-entropy against
         its most probable class (pseudo-labels, Lee, 2013), the squared difference from
         the prediction of a second pass under other dropout masks (the Pi-model of Laine &
