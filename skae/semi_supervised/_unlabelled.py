@@ -23,16 +23,16 @@ UNLABELLED_LOSSES = ("entropy", "pseudo_label", "consistency", "label_propagatio
 UNLABELLED_PARAMS = """\
 unlabelled_loss : str, default="label_propagation"
         One of ``"label_propagation"``, ``"entropy"``, ``"pseudo_label"`` and
-        ``"consistency"``. Loss on the predicted classes of every training row, labelled
-        or not, added with weight ``unlabelled_weight`` during fine-tuning: the entropy of the prediction
-        (entropy minimisation, Grandvalet & Bengio, NIPS 2005), the cross-entropy against
-        its most probable class (pseudo-labels, Lee, 2013), the squared difference from
-        the prediction of a second pass under other dropout masks (the Pi-model of Laine &
-        Aila, ICLR 2017; needs ``dropout`` or ``input_dropout`` above 0, and costs a second
-        forward pass), or the cross-entropy against labels propagated from the labelled
-        rows over a graph of the network's features (Iscen et al., CVPR 2019; see
-        ``propagation_neighbors``). All favour decision boundaries in low-density regions
-        of the unlabelled data. Unused when every row is labelled.
+        ``"consistency"``. Loss on the predicted classes of every training row, labelled or
+        not, added with weight ``unlabelled_weight`` during fine-tuning: the entropy of the
+        prediction (entropy minimisation, Grandvalet & Bengio, NIPS 2005), the cross-entropy
+        against its most probable class (pseudo-labels, Lee, 2013), the squared difference
+        from the prediction of a second pass under other dropout masks (the Pi-model of
+        Laine & Aila, ICLR 2017; needs ``dropout`` or ``input_dropout`` above 0, and costs a
+        second forward pass), or the cross-entropy against labels propagated from the
+        labelled rows over a graph of the network's features (Iscen et al., CVPR 2019; see
+        ``propagation_neighbors``). All favour decision boundaries in low-density regions of
+        the unlabelled data. Unused when every row is labelled.
 
         ``"label_propagation"``: before the first epoch after the warm-up (on the features
         fine-tuned on the labelled rows; on the pre-trained features with
