@@ -63,11 +63,12 @@ class _ThreadLimits:
 def limit_threads(n_threads=1):
     """Limit the CPU threads of torch and of numpy/scipy's BLAS to ``n_threads``.
 
-    torch runs each operation on as many threads as the machine has cores. On a small or shared
-    machine these threads wait for one another and for every other busy process at each
-    training step: on 2 shared cores under load, fitting with 2 threads was 11 to 30 times
-    slower than with 1, for digits-sized and MNIST-sized networks alike. One thread is then
-    the fast choice. On a machine of your own with many cores, large networks gain from more.
+    Without it, every skae fit and prediction chooses torch's thread count itself (one thread
+    in a joblib worker, one for a small network, more for a large one on cores that are free)
+    and puts the caller's count back afterwards: see "Threads" in the user guide. A count set
+    here, with ``torch.set_num_threads`` or with ``OMP_NUM_THREADS`` is the user's, and no fit
+    changes it. Use it to fix the count: to compare counts, or for results that are the same
+    to the last bit from run to run (a sum over more threads is rounded differently).
 
     Call it once at the top of a script, ``limit_threads(1)``, or use it as a context manager
     to limit one block and put the previous settings back after it. It sets
