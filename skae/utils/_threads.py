@@ -118,8 +118,9 @@ def limit_threads(n_threads=1):
 
 #: Multiply-adds per minibatch (rows x parameters, one forward pass) that each thread of a fit
 #: should have: below about this, waking and synchronising another thread at every operation
-#: costs about what it saves (a 2**22 multiply-add share is ~0.1 ms of one core; waking a
-#: sleeping thread takes tens of microseconds). A digits-sized network (64-128-32-128-64,
+#: costs about what it saves (an estimate, not a tuned value: a 2**22 multiply-add share is
+#: ~0.1 ms of one core, waking a sleeping thread tens of microseconds; on 2 busy cores a
+#: digits-sized fit ran as fast on one thread as on two). A digits-sized network (64-128-32-128-64,
 #: 200 rows: 5e6) trains on one thread, an MNIST-sized one (784-256-32-256-784: 8e7) on up to
 #: 20.
 WORK_PER_THREAD = 2**22
