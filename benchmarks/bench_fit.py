@@ -36,6 +36,7 @@ import argparse
 import multiprocessing as mp
 import os
 import statistics
+import sys
 import time
 
 import numpy as np
@@ -363,6 +364,8 @@ def busy_comparison(args):
                     proc.start()
                     times[variant].append(queue.get())
                     proc.join()
+                    print(f"  {case}, {variant}: {times[variant][-1]:.2f} s", file=sys.stderr,
+                          flush=True)
         finally:
             busy.terminate()
             busy.join()
