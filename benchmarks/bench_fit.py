@@ -15,6 +15,17 @@ Usage::
     python benchmarks/bench_fit.py --baseline /tmp/skae-main   # a worktree of another commit
     python benchmarks/bench_fit.py --methods "torch loop" skae --baseline /tmp/skae-main
     SKAE_DATA=/path/to/data python benchmarks/bench_fit.py --long  # epoch times, early vs late
+    python benchmarks/bench_fit.py --busy          # default threads vs one, beside a busy core
+    python benchmarks/bench_fit.py --busy --baseline /tmp/skae-main  # and another checkout's
+
+``--busy`` times fits with torch's thread count left to skae (the defaults: no
+``OMP_NUM_THREADS``, ``MKL_NUM_THREADS`` or ``OMP_WAIT_POLICY`` in the environment, whatever
+the shell set) against ``limit_threads(1)``, while another process keeps one core busy with a
+Python loop: the user guide's grid search (``SparseAutoencoder`` + ``SVC`` on digits, with
+``n_jobs=None`` and ``n_jobs=2``), a plain digits fit and an MNIST-sized fit. Every fit runs in
+a new process and the variants take turns (A, B, C, A, B, C...), so that a change in the
+machine's other load reaches all of them alike; printed are the median seconds, every run,
+and the ratio to ``limit_threads(1)``. Goal: every default within 1.3x of one thread.
 
 Goal: skae the fastest of all (the hand-written loop, MLPRegressor, pyod's AutoEncoder and
 skorch) on every case. A peer that is not installed is reported as failed and the run goes on.
@@ -25,6 +36,7 @@ import argparse
 import multiprocessing as mp
 import os
 import statistics
+import sys
 import time
 
 import numpy as np
@@ -264,6 +276,113 @@ def measure(method, case, args):
     return result
 
 
+# -- default threads against one, beside a busy core ----------------------------------------
+
+BUSY_CASES = {
+    # name: what is fitted (see busy_worker)
+    "grid search, n_jobs=None": "grid",
+    "grid search, n_jobs=2": "grid",
+    "plain fit, digits 64-128-32-128-64": "digits",
+    "plain fit, 5000x784, 784-256-32-256-784": "synthetic",
+}
+BUSY_VARIANTS = ["limit_threads(1)", "default", "default, torch imported first"]
+
+
+def busy_loop():
+    """Keep one core busy (the other work of a shared machine)."""
+    while True:
+        pass
+
+
+def busy_worker(case, variant, baseline, queue):
+    """Run in a fresh process: one fit of ``case`` with the threads of ``variant``; put the
+    wall seconds and torch's thread count after the fit on ``queue``."""
+    import sys
+    import time
+    import warnings
+
+    import numpy as np
+
+    if variant.startswith("default, torch imported first"):
+        import torch  # noqa: F401  (before skae: OpenMP threads spin while they wait)
+    if baseline:
+        sys.path.insert(0, baseline)
+    from sklearn.datasets import load_digits
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import Pipeline
+    from sklearn.svm import SVC
+
+    from skae import Autoencoder, SparseAutoencoder
+    from skae.utils import limit_threads
+
+    if variant == "limit_threads(1)":
+        limit_threads(1)
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16.0).astype(np.float32)
+    kind = BUSY_CASES[case]
+    if kind == "synthetic":
+        X = load_data("synthetic", 5000)
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        if kind == "grid":
+            search = GridSearchCV(
+                Pipeline([("ae", SparseAutoencoder(hidden_layer_sizes=(128,), random_state=0)),
+                          ("clf", SVC())]),
+                {"ae__n_components": [16, 32, 64]}, n_jobs=2 if "n_jobs=2" in case else None)
+            search.fit(X, y)
+        elif kind == "digits":
+            Autoencoder(32, hidden_layer_sizes=(128,), random_state=0).fit(X)
+        else:
+            Autoencoder(32, hidden_layer_sizes=(256,), max_iter=5, random_state=0).fit(X)
+    seconds = time.perf_counter() - start
+    if kind == "grid":
+        # loky keeps idle workers for minutes, and this process's exit waits for them.
+        from joblib.externals.loky import get_reusable_executor
+
+        get_reusable_executor().shutdown(wait=True)
+    queue.put(seconds)
+
+
+def busy_comparison(args):
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OMP_WAIT_POLICY"):
+        os.environ.pop(var, None)  # the defaults: what a user who set nothing gets
+    ctx = mp.get_context("spawn")
+    variants = BUSY_VARIANTS + (["default (baseline checkout)"] if args.baseline else [])
+    print(f"seconds per fit with another process busy on one core; {os.cpu_count()} cores; "
+          f"median of {args.repeats} runs, variants interleaved; ratio = median / "
+          "limit_threads(1)'s")
+    header = f"{'case':<40} {'threads':<32} {'median':>7} {'ratio':>6}  runs"
+    print(header)
+    print("-" * len(header))
+    for case in args.busy_cases:
+        busy = ctx.Process(target=busy_loop, daemon=True)
+        busy.start()
+        try:
+            times = {v: [] for v in variants}
+            for _ in range(args.repeats):
+                for variant in variants:
+                    queue = ctx.Queue()
+                    baseline = args.baseline if variant.endswith("(baseline checkout)") else None
+                    proc = ctx.Process(target=busy_worker,
+                                       args=(case, variant, baseline, queue))
+                    proc.start()
+                    times[variant].append(queue.get())
+                    proc.join()
+                    print(f"  {case}, {variant}: {times[variant][-1]:.2f} s", file=sys.stderr,
+                          flush=True)
+        finally:
+            busy.terminate()
+            busy.join()
+        reference = statistics.median(times["limit_threads(1)"])
+        for variant in variants:
+            median = statistics.median(times[variant])
+            runs = " ".join(f"{t:.2f}" for t in times[variant])
+            print(f"{case:<40} {variant:<32} {median:>7.2f} {median / reference:>6.2f}  {runs}",
+                  flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=20)
@@ -279,12 +398,18 @@ def main():
                         help="only the long-training case: epoch times early and late in a fit")
     parser.add_argument("--long-epochs", type=int, default=60)
     parser.add_argument("--long-rows", type=int, default=10_000)
+    parser.add_argument("--busy", action="store_true",
+                        help="only default threads against limit_threads(1), beside a busy core")
+    parser.add_argument("--busy-cases", nargs="*", default=list(BUSY_CASES))
     parser.add_argument("--baseline", metavar="PATH",
                         help="also time the skae of another checkout (e.g. a git worktree of "
                              "an earlier commit), in the same run")
     args = parser.parse_args()
     if args.quick:
         args.n_synthetic, args.repeats = 5_000, 1
+    if args.busy:
+        busy_comparison(args)
+        return
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = str(args.threads)  # numpy's BLAS in the workers (MLPRegressor)
     if args.long:

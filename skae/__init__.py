@@ -1,5 +1,7 @@
 """skae: autoencoders as first-class scikit-learn estimators, built on PyTorch."""
 
+# First, before anything imports torch: passive OpenMP waiting (see skae._openmp).
+import skae._openmp  # noqa: F401, I001
 from skae._base import BaseAutoencoder
 from skae._engine import NonFiniteLossError
 from skae.autoencoders import (

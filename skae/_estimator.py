@@ -35,6 +35,7 @@ from skae._engine import (
     resolve_device,
     restore,
     snapshot,
+    step_work,
 )
 from skae.utils._distributed import current_shard, data_parallel_device
 from skae.utils._sklearn_compat import (
@@ -47,6 +48,7 @@ from skae.utils._sklearn_compat import (
     teardown_callbacks,
 )
 from skae.utils._stack import external_stacklevel
+from skae.utils._threads import chosen_threads
 from skae.utils._torch_compat import safe_globals
 
 __all__ = [
@@ -469,14 +471,15 @@ class TorchEstimatorMixin(CallbackSupportMixin):
 
         ``batch_size`` defaults to :func:`predict_block_rows` of the wider of the input and
         the output (``width``), so the memory a batch needs is bounded; a memory-mapped ``X``
-        is read one batch at a time.
+        is read one batch at a time. torch's thread count is chosen for the work of a batch,
+        as in a fit, unless the user set one.
         """
         if batch_size is None:
             batch_size = predict_block_rows(max(width, X.shape[1] if X.ndim > 1 else 1))
         module = self.module_
         module.eval()
         out = []
-        with torch.no_grad():
+        with torch.no_grad(), chosen_threads(step_work(module, min(batch_size, len(X)))):
             for (xb,) in iter_batches(BatchSource((X,), self.device_), batch_size):
                 out.append(fn(module, xb).cpu().numpy())
         if not out:

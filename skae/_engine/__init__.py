@@ -38,7 +38,7 @@ from skae._engine._data import (
     column_sums,
     iter_batches,
 )
-from skae._engine._loop import LoopConfig, evaluate, fit_loop, flush_denormal
+from skae._engine._loop import LoopConfig, evaluate, fit_loop, flush_denormal, step_work
 from skae._engine._optim import (
     SCHEDULES,
     as_optimizers,
@@ -72,4 +72,5 @@ __all__ = [
     "resolve_device",
     "restore",
     "snapshot",
+    "step_work",
 ]

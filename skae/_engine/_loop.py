@@ -25,9 +25,10 @@ from skae._engine._optim import (
 from skae._engine._parallel import data_parallel
 from skae.utils._interrupt import interrupt_is_raised
 from skae.utils._stack import external_stacklevel
+from skae.utils._threads import chosen_threads
 from skae.utils._torch_compat import optimizer_step
 
-__all__ = ["LoopConfig", "evaluate", "fit_loop", "flush_denormal"]
+__all__ = ["LoopConfig", "evaluate", "fit_loop", "flush_denormal", "step_work"]
 
 def _run_epoch(module, optimizers, loss_fn, source, batch_size, ctx, parallel=None):
     module.train()
@@ -163,6 +164,12 @@ def flush_denormal():
             torch.set_flush_denormal(before)
 
 
+def step_work(module, rows):
+    """Multiply-adds of one forward pass of ``rows`` rows, counted as rows x parameters (exact
+    for a stack of linear layers, the networks skae trains)."""
+    return int(rows) * sum(p.numel() for p in module.parameters())
+
+
 def _marks(history):
     """What an epoch changes in ``history``, for :func:`_rewind`."""
     val = history.validation_loss_curve
@@ -266,8 +273,10 @@ def fit_loop(module, optimizer, loss_fn, source, *, history, max_iter, batch_siz
     completed, or in a nested fit, the interrupt is raised instead (see
     :mod:`skae.utils._interrupt`).
 
-    Subnormal floats are flushed to zero while training (:func:`flush_denormal`), and the
-    caller's setting is restored afterwards.
+    Subnormal floats are flushed to zero while training (:func:`flush_denormal`), and torch's
+    intra-op thread count is chosen for the work of one step (:func:`step_work`) unless the
+    user set one (:func:`skae.utils._threads.chosen_threads`); the caller's settings are
+    restored afterwards.
     """
     config = LoopConfig(batch_size, tol, n_iter_no_change, learning_rate, schedule,
                         bool(verbose), desc)
@@ -276,7 +285,7 @@ def fit_loop(module, optimizer, loss_fn, source, *, history, max_iter, batch_siz
     # The fit's set-up is fixed from here on: the data and the epoch budget are bound to a
     # new context, which the estimator's ``fitted`` results and the history are shared with.
     ctx = ctx.with_setup(max_iter=max_iter, train=source, validation=validation)
-    with flush_denormal():
+    with flush_denormal(), chosen_threads(step_work(module, batch_size)):
         return _fit_loop(module, as_optimizers(optimizer), loss_fn, ctx, config,
                          Hooks() if hooks is None else hooks)
 

@@ -225,6 +225,14 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
     **Warm starts** (``warm_start=True``) continue training the network on the new data; the
     standardisation, the features kept and the missing indicator stay those of the first fit.
 
+    **Cost.** A fit runs ``max_iter`` epochs of ``ceil(n_samples / batch_size)`` minibatch
+    steps, each of which trains all ``n_networks`` networks: with the defaults, 200 x 29 =
+    5,800 steps on the 1,797 digits, far more work than a neighbours' search. On 2 CPU cores
+    shared with other work (load average about 10), ``fit_transform`` of the digits with 10%
+    of the entries missing took a median of 110 s, against 2.6 s for ``KNNImputer()``. Like
+    scikit-learn's estimators it prints nothing by default; ``verbose=1`` shows a progress bar
+    over the epochs, and the time is proportional to ``max_iter``.
+
     References
     ----------
     .. [1] P. Vincent, H. Larochelle, Y. Bengio and P.-A. Manzagol, "Extracting and composing
