@@ -479,7 +479,7 @@ class TorchEstimatorMixin(CallbackSupportMixin):
         module = self.module_
         module.eval()
         out = []
-        with torch.no_grad(), chosen_threads(step_work(module, min(batch_size, len(X)))):
+        with torch.no_grad(), chosen_threads(step_work(module, min(batch_size, X.shape[0]))):
             for (xb,) in iter_batches(BatchSource((X,), self.device_), batch_size):
                 out.append(fn(module, xb).cpu().numpy())
         if not out:
