@@ -10,19 +10,14 @@ from skae.utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["SparseAutoencoder"]
 
-# Chosen by benchmarks/bench_code_size.py (the rule is written there); the figures are its
-# three-seed means.
+# Chosen by benchmarks/bench_code_size.py, where the rule is written.
 _N_COMPONENTS_DOC = """\
 n_components : int, default=256
         Size of the code ``h`` returned by :meth:`transform`. A sparse code is wide, with few
-        units active for a given sample. The default is the smallest size (of 2, 8, 32, 64,
-        128 and 256) whose codes, as features of a logistic regression, come within 1 point
-        of held-out accuracy of the best size on each of digits and 10,000 MNIST and
-        Fashion-MNIST training images (held-out parts of training data): 256 gave 97.9%,
-        92.0% and 82.1%, 128 gave 97.5%, 91.0% (1.02 points below 256) and 83.0%, and 2 (the
-        plain autoencoder's default, for plots) 43%, 41% and 50%. 71 to 88% of the held-out
-        codes of size 256 are exactly 0. ``benchmarks/bench_code_size.py`` reproduces these
-        figures."""
+        units active for a given sample, so the default is wide too: the smallest size whose
+        codes, as features of a linear model, came within a point of held-out accuracy of the
+        best size on three image data sets (``benchmarks/bench_code_size.py`` reproduces
+        the choice; the changelog gives the figures)."""
 
 
 @fill_doc(n_components=_N_COMPONENTS_DOC)
@@ -88,19 +83,11 @@ class SparseAutoencoder(Autoencoder):
     penalty toward a small mean activation ``rho`` (Ng, 2011), at ``sparsity_weight=3e-3``.
     The L1 weight of ReLU codes does little there: a sigmoid code is never 0 and its bias
     moves slowly (at ``learning_rate_init=1e-3`` Adam shifts it by about ``1e-3`` a step), so
-    on digits the L1 default left the mean sigmoid code at 0.87 times a plain autoencoder's
-    (0.430 against 0.495). The KL weight was chosen on held-out training images only, by a
-    rule: the smallest weight of (1e-3, 3e-3, 1e-2, 3e-2) whose held-out
-    mean ``|h|`` is at most 0.8 times the plain sigmoid autoencoder's at under twice its
-    error, with 32 and 64 codes on digits (the split above) and on MNIST training images
-    (5,000 fitted, 2,000 others held out), ``max_iter=150``. At 3e-3 the ratios are 0.71
-    and 0.67 on digits (at 0.97 and 0.88 times the error) and 0.31 and 0.28 on MNIST (at
-    1.14 and 1.51 times); 1e-3 leaves it at 0.81 on digits with 32 codes, and 1e-2 costs
-    2.07 times the error on MNIST with 64 codes. With 256 codes the ratio on digits is 0.61
-    (at 0.63 times the error of a plain autoencoder, which stops earlier; 1e-2: 1.99 times).
-    With 8 codes or fewer the default shrinks the mean code less (0.83 times on digits with
-    8, 0.94 with 2): raise ``sparsity_weight`` there.
-    ``benchmarks/bench_defaults.py`` reproduces these figures.
+    sigmoid codes under the L1 default stay almost as dense as a plain autoencoder's. The KL
+    weight was chosen on held-out training images of two data sets as the smallest that
+    makes the mean ``|h|`` at most 0.8 times a plain sigmoid autoencoder's at under twice its
+    error (``benchmarks/bench_defaults.py``; the figures are on the benchmarks page). With 8
+    codes or fewer the default shrinks the mean code less: raise ``sparsity_weight`` there.
 
     References
     ----------

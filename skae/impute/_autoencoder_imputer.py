@@ -193,14 +193,9 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
     values correlate most with it (found in the first :meth:`fit`, on up to 2,000 rows;
     nearby pixels on images, related columns on tabular data), as many as a share of the
     features drawn as in (a). With (c) a model fitted on scattered holes learns to fill
-    contiguous ones better: on the digits fitted with 20% of the pixels missing at random,
-    ``hide_groups=1/3`` filled 4x4 blocks of held-out digits with RMSE 0.2041 (two masks)
-    against 0.2077 without groups and 0.2070 for :class:`~sklearn.impute.KNNImputer`; on
-    3,000 MNIST images 12x12 blocks with 0.2733 against 0.2817 without and 0.2688 for
-    KNNImputer (``benchmarks/bench_impute.py --cross``). It costs where fit and transform
-    have the same holes: on the training parts of the benchmark's sets, 30% missing at
-    random, ``hide_groups=1/3`` raised the RMSE by 2.0% on breast_cancer, 1.1% on wine and
-    1.6% on digits, 1/6 by 0.7-1.0% (``--select --select-cross``), so the default stays 0.
+    contiguous ones better, but it costs where fit and transform have the same holes, so the
+    default stays 0 (``benchmarks/bench_impute.py --cross`` and ``--select --select-cross``;
+    the figures are on the benchmarks page).
 
     **Standardised values are clipped to [-5, 5]** (winsorised) inside: a rare extreme value,
     such as a pixel that is non-zero in one image of a thousand (some 30 standard deviations
@@ -227,11 +222,10 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
 
     **Cost.** A fit runs ``max_iter`` epochs of ``ceil(n_samples / batch_size)`` minibatch
     steps, each of which trains all ``n_networks`` networks: with the defaults, 200 x 29 =
-    5,800 steps on the 1,797 digits, far more work than a neighbours' search. On 2 CPU cores
-    shared with other work (load average about 10), ``fit_transform`` of the digits with 10%
-    of the entries missing took a median of 110 s, against 2.6 s for ``KNNImputer()``. Like
-    scikit-learn's estimators it prints nothing by default; ``verbose=1`` shows a progress bar
-    over the epochs, and the time is proportional to ``max_iter``.
+    5,800 steps on the 1,797 digits, far more work than a neighbours' search (the user
+    guide's imputation section gives a measured time). Like scikit-learn's estimators it
+    prints nothing by default; ``verbose=1`` shows a progress bar over the epochs, and the
+    time is proportional to ``max_iter``.
 
     References
     ----------

@@ -216,11 +216,10 @@ class MDACFRegressor(RegressorMixin, BaseEstimator):
     the ridge regression, over the users of :meth:`fit`, of each user's mean of ``r_ui -
     mean_i`` on its features, its penalty chosen by leave-one-out among ``10^-1 ... 10^4``
     (:class:`~sklearn.linear_model.RidgeCV`). Before, such a user got ``m`` with the bias
-    projected from a representation learned mostly from ratings it does not have. On
-    MovieLens 100K with 20% of the users held out entirely, the RMSE of their ratings is
-    1.0183 now, 1.0256 before and 1.0226 for the item means (validation on three splits of
-    the training users chose it: ``benchmarks/bench_defaults.py --part mdacf-select``; the
-    figures are on the benchmarks page). Items unseen in :meth:`fit` keep the projected bias.
+    projected from a representation learned mostly from ratings it does not have, and did
+    no better than the item means (validation on three splits of the training users chose
+    the change: ``benchmarks/bench_defaults.py --part mdacf-select``; the figures are on the
+    benchmarks page). Items unseen in :meth:`fit` keep the projected bias.
 
     **Feature tables** are DataFrames indexed by id with numeric columns, or arrays (sparse
     matrices) whose row ``k`` describes the integer id ``k``. Every id rated in :meth:`fit`

@@ -83,13 +83,12 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
     then label propagation (Iscen et al., CVPR 2019) on the features the network has learnt,
     with weight ``unlabelled_weight=3``, each propagated label weighted by how much the
     network agrees with it. The warm-up and the agreement are what make propagation help
-    off MNIST: on Fashion-MNIST (8,000 training images, 1,000 labels) labels propagated over
-    the pre-trained codes were right for 75% of the unlabelled rows, below the 81% of the
-    network fine-tuned on the labels alone, and training on them from the first epoch raised
-    the held-out error from 17.6% to 19.2% (18.8% after the warm-up alone, 17.9% with both;
-    on MNIST 12.1% without the term, 10.3%, 9.9% and 9.4%). When every row is labelled the
-    unlabelled term is inert and the defaults are plain fine-tuning. Chosen on held-out
-    training images of MNIST, Fashion-MNIST and the digits (``bench_semisupervised.py``).
+    where the pre-trained codes separate the classes worse than a network fine-tuned on the
+    labels alone (Fashion-MNIST): labels propagated over those codes are then worse than the
+    network's own predictions, and training on them from the first epoch hurts. When every
+    row is labelled the unlabelled term is inert and the defaults are plain fine-tuning.
+    Chosen on held-out training images of MNIST, Fashion-MNIST and the digits
+    (``bench_semisupervised.py``; the figures are on the benchmarks page).
 
     Labels follow :mod:`sklearn.semi_supervised`: ``y == -1`` marks an unlabelled row (see
     ``unlabelled_label`` for another mark, or none), where the other rows hold at least two

@@ -46,8 +46,8 @@ unlabelled_loss : str, default="label_propagation"
         probability the network gives that class over that of its own most probable class:
         1 where the two agree, near 0 where the network is sure of another class), and by
         the inverse frequency of that class among the propagated labels. A labelled row
-        keeps its own label. The graph search
-        costs ``O(n_samples^2 * hidden_layer_sizes[-1])`` per propagation.
+        keeps its own label. The graph search costs
+        ``O(n_samples^2 * hidden_layer_sizes[-1])`` per propagation.
 
     unlabelled_weight : float, default=3.0
         Weight of ``unlabelled_loss``; 0 turns it off. It is 0 during the first
@@ -117,12 +117,11 @@ def network_agreement(scores, labels, y_code):
     """``p(label) / max_c p(c)`` of the network's class ``scores`` (logits) for each row's
     propagated ``labels``; 1 for a labelled row (``y_code >= 0``).
 
-    Propagated labels are no better than the graph they are diffused over: on Fashion-MNIST
-    with 100 labels a class a fifth of them were wrong, about as many as the network's own
-    predictions. Scaling each row's weight by the network's agreement keeps the rows where
-    the graph and the network, two views of the data, concur (in the spirit of co-training,
-    Blum & Mitchell, COLT 1998), and lets a propagated label the network confidently
-    contradicts count little.
+    Propagated labels are no better than the graph they are diffused over, which may be no
+    better than the network's own predictions (Fashion-MNIST with few labels). Scaling each
+    row's weight by the network's agreement keeps the rows where the graph and the network,
+    two views of the data, concur (in the spirit of co-training, Blum & Mitchell, COLT
+    1998), and lets a propagated label the network confidently contradicts count little.
     """
     p = F.softmax(_class_logits(scores.double()), dim=1).numpy()
     agreement = p[np.arange(len(labels)), labels] / p.max(axis=1)
