@@ -28,6 +28,7 @@ from skae.recommenders._mdacf_parts import (
     _with_ones,
     cold_model_weight,
     feature_bias,
+    pairs_per_block,
 )
 from skae.recommenders._side import TableIndex, check_feature_table
 from skae.utils._sklearn_compat import Interval, StrOptions, fit_context
@@ -536,6 +537,14 @@ class MDACFRegressor(RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         users, items = check_pairs(self, X, reset=False)
+        # Each pair's factors are looked up side by side (as wide as the posterior draws'):
+        # a block of pairs at a time bounds the memory whatever the number of pairs.
+        step = pairs_per_block(self.user_factors_.shape[1] + 1)
+        return np.concatenate([
+            self._predict_pairs(users[s:s + step], items[s:s + step], user_features,
+                                item_features) for s in range(0, len(users), step)])
+
+    def _predict_pairs(self, users, items, user_features, item_features):
         fu, known_u = self._user_side.factors_of(users, self.user_encoder_, self.user_factors_,
                                                  self.user_bias_, user_features, self)
         fv, known_i = self._item_side.factors_of(items, self.item_encoder_, self.item_factors_,

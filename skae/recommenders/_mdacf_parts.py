@@ -170,6 +170,16 @@ def _residuals(ratings, mu, column_bias):
     return out
 
 
+#: Pairs whose factors are gathered at once hold at most this many numbers (32 MiB).
+BLOCK_NUMBERS = 2 ** 22
+
+
+def pairs_per_block(width):
+    """How many pairs of factors ``width`` wide to gather at a time: the factors of every
+    posterior draw lie side by side, so a row can be thousands of numbers wide."""
+    return max(1, BLOCK_NUMBERS // max(1, width))
+
+
 def cold_model_weight(cold_factors, item_factors, item_bias, mu, item_mean, u, i, y):
     """How much of the model's say a cold-start user's rating bears out, in ``[0, 1]``.
 
@@ -181,9 +191,11 @@ def cold_model_weight(cold_factors, item_factors, item_bias, mu, item_mean, u, i
     tell little beyond the bias. Stacking of two predictors (Wolpert, 1992) with one weight.
     """
     a = item_mean[i] + cold_factors[u, -1]
-    m = mu + cold_factors[u, -1] + item_bias[i] + np.einsum(
-        "ij,ij->i", cold_factors[u, :-1], item_factors[i])
-    e = m - a
+    e = mu + item_bias[i] - item_mean[i]  # m - a
+    step = pairs_per_block(cold_factors.shape[1])
+    for s in range(0, len(u), step):  # the factors of a block of ratings at a time
+        e[s:s + step] += np.einsum("ij,ij->i", cold_factors[u[s:s + step], :-1],
+                                   item_factors[i[s:s + step]])
     denominator = float(e @ e)
     if denominator <= 0:
         return 1.0

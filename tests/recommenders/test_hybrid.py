@@ -567,3 +567,21 @@ def test_routing_cdl_cross_validate_grid_search_and_square_data():
         with pytest.raises(ValueError, match="has 15 rows but X has 30 columns.*FeatureTable"):
             cross_validate(model, X, cv=cv, error_score="raise",
                            params={"item_features": genres})
+
+
+def test_mdacf_factors_gathered_a_block_at_a_time(monkeypatch):
+    # The factors of every posterior draw lie side by side (thousands of numbers a pair), so
+    # predict and the cold-start weight gather them a block of pairs at a time: blocks of any
+    # size give the same predictions and weight as one block.
+    from skae.recommenders import _mdacf_parts
+
+    X, y, users, _ = _taste_data(n_users=60)
+    train = X[:, 0] < 45
+    monkeypatch.setattr(_mdacf_parts, "BLOCK_NUMBERS", 10 ** 12)
+    whole = _mdacf().fit(X[train], y[train], user_features=users)
+    monkeypatch.setattr(_mdacf_parts, "BLOCK_NUMBERS", 7 * whole.user_factors_.shape[1])
+    blocks = _mdacf().fit(X[train], y[train], user_features=users)
+    assert _mdacf_parts.pairs_per_block(whole.user_factors_.shape[1] + 1) == 6
+    assert blocks._user_side.model_weight == whole._user_side.model_weight
+    np.testing.assert_allclose(blocks.predict(X), whole.predict(X), rtol=0, atol=1e-12)
+    assert len(blocks.predict(X[:1])) == 1
