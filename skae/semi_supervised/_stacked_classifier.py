@@ -123,14 +123,14 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
 
     {pretrain_params}
 
-    dropout : float in [0, 1), default=0.0
+    dropout : float in [0, 1), default=0.3
         Dropout rate of every hidden layer during fine-tuning (Srivastava et al., JMLR 2014,
         who fine-tune pre-trained networks with dropout): each unit is zeroed with this
         probability and the others are scaled by ``1 / (1 - dropout)``, so that prediction
         uses the whole network unchanged. Pre-training is not affected (see
         ``pretrain_estimator`` for its noise).
 
-    input_dropout : float in [0, 1), default=0.0
+    input_dropout : float in [0, 1), default=0.2
         The same inverted dropout on the input features during fine-tuning: the network
         classifies (and, with ``reconstruction_weight > 0``, reconstructs the clean rows
         from) corrupted rows, a denoising criterion (Vincent et al., JMLR 2010) kept through
@@ -238,8 +238,8 @@ class StackedAutoencoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMi
         tied_weights=False,
         pretrain="greedy",
         pretrain_estimator=None,
-        dropout=0.0,
-        input_dropout=0.0,
+        dropout=0.3,
+        input_dropout=0.2,
         unlabelled_loss="label_propagation",
         unlabelled_weight=3.0,
         unlabelled_rampup=0,
