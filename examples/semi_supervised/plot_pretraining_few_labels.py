@@ -56,11 +56,13 @@ def keep_labels(n, seed):
 
 
 # Three hidden layers, each pre-trained for 50 epochs, then 20 epochs of fine-tuning (on the
-# labelled images alone, unlabelled_weight=0, but for the label propagation row). An epoch
+# labelled images alone, unlabelled_weight=0, but for the label propagation row), without
+# the default dropout, so that the rows differ by pre-training and propagation alone. An epoch
 # is a pass over all training images; each step pairs a minibatch of them with as many
 # labelled images, so the fine-tuning budget does not depend on the number of labels.
 network = dict(hidden_layer_sizes=(256, 128, 64), reconstruction_loss="cross_entropy",
-               pretrain_estimator=Autoencoder(max_iter=50), max_iter=20, tol=0)
+               pretrain_estimator=Autoencoder(max_iter=50), max_iter=20, tol=0,
+               dropout=0.0, input_dropout=0.0)
 models = {
     "pre-trained (StackedAutoencoderClassifier)":
         lambda seed: StackedAutoencoderClassifier(unlabelled_weight=0.0, random_state=seed,
