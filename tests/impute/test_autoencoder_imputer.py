@@ -129,6 +129,29 @@ def test_loss_counts_observed_entries_only():
         assert torch.allclose(a, b)
 
 
+def test_visible_weight_weighs_the_entries_the_network_sees():
+    # The training loss is a weighted mean: hidden entries weigh 1, visible ones
+    # visible_weight. The same generator seed hides the same entries, so the loss of each
+    # weight is computed here from one set of predictions and masks.
+    torch.manual_seed(0)
+    x = torch.randn(40, 6)
+    observed = (torch.rand(40, 6) > 0.2).float()
+    imputer = AutoencoderImputer(noise_level=0.5, n_networks=2, **{**FAST, "max_iter": 1})
+    module = imputer._build_module(_source(40, 6), _ctx(0))
+    visible = imputer._hide(observed, _ctx(1), copies=2)
+    squared = (module(x * observed, visible) - x).square()
+    hidden = observed - visible
+    assert 0.3 < float(hidden.sum() / observed.sum()) < 0.7  # both kinds of entries
+    for weight in (1.0, 0.25, 0.0):
+        imputer.set_params(visible_weight=weight)
+        loss = imputer._loss(module, _batch(x * observed, observed, observed), _ctx(1))
+        expected = (squared * (hidden + weight * visible)).sum() / (hidden + weight * visible).sum()
+        assert torch.allclose(loss, expected), (weight, loss, expected)
+    # 0 scores the hidden entries only, 1 every observed entry (the masked mean).
+    assert not torch.allclose((squared * hidden).sum() / hidden.sum(),
+                              (squared * observed).sum() / observed.sum())
+
+
 def test_training_hides_observed_entries_at_random_by_pattern_and_by_group():
     imputer = AutoencoderImputer(noise_level=0.3, hide_groups=1 / 3, **FAST)
     # Neighbours by column position, as fit finds them on data whose adjacent columns
