@@ -436,6 +436,10 @@ SELECTION_GRID = {
     # Groups of correlated features hidden in a share of the training rows (issue 27).
     "hide_groups 1/3": dict(hide_groups=1 / 3),
     "hide_groups 1/6": dict(hide_groups=1 / 6),
+    # The loss on the entries the network sees weighed down (emphasised denoising, issue 27).
+    "visible_weight 0.25": dict(visible_weight=0.25),
+    "visible_weight 0.25, hide_groups 1/3": dict(visible_weight=0.25, hide_groups=1 / 3),
+    "visible_weight 0.5, hide_groups 1/3": dict(visible_weight=0.5, hide_groups=1 / 3),
 }
 
 
