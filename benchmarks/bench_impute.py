@@ -98,6 +98,10 @@ def parse_args():
                    help="with --select: only these settings (labels as in the grid)")
     p.add_argument("--select-cross", action="store_true",
                    help="with --select: also columns fitted on one pattern, filling another")
+    p.add_argument("--select-columns", nargs="+", default=None,
+                   help="with --select: only these columns (labels as in the table)")
+    p.add_argument("--select-seeds", type=int, nargs="+", default=list(SELECTION_SEEDS),
+                   help="with --select: the seeds of the masks")
     p.add_argument("--save", metavar="FILE", help="also write the per-mask results to FILE")
     p.add_argument("--merge", nargs="+", metavar="FILE",
                    help="only print the tables of runs saved with --save, together")
@@ -450,8 +454,8 @@ def select(args):
     selection rewards filling in rows the network has not seen, as the benchmark does. 30%
     MCAR for the tabular sets; 30% MCAR and the 12x12 block for MNIST."""
     print("Selection on the training parts only (split again 70% / 30%: fit on the first, "
-          f"fill in the second), masks of seeds {SELECTION_SEEDS}; RMSE of the hidden entries "
-          "(tabular: 30% MCAR, standardised units; MNIST: pixel units; 'fit->fill': fitted "
+          f"fill in the second), masks of seeds {tuple(args.select_seeds)}; RMSE of the hidden "
+          "entries (tabular: 30% MCAR, standardised units; MNIST: pixel units; 'fit->fill': fitted "
           "with one pattern, filling in another)")
     columns = []  # (label, X_fit, X_val, scale, draw, draw of the filled part or None)
     mcar30, mcar20 = (lambda shape, rng: mcar(shape, 0.3, rng),
@@ -473,6 +477,8 @@ def select(args):
             if n == "digits" and args.select_cross:
                 columns += [("digits MCAR20->4x4", X_fit, X_val, scale, mcar20, digits_block),
                             ("digits 4x4->MCAR20", X_fit, X_val, scale, digits_block, mcar20)]
+    if args.select_columns:
+        columns = [c for c in columns if c[0] in args.select_columns]
     print(f"| {'setting':<58} | " + " | ".join(f"{c[0]:>13}" for c in columns) + " |")
     print(f"|{'-' * 60}|" + "|".join("-" * 15 for _ in columns) + "|")
     grid = {k: v for k, v in SELECTION_GRID.items()
@@ -481,7 +487,7 @@ def select(args):
         cells = []
         for _, X_fit, X_val, scale, draw, draw_val in columns:
             errs = []
-            for seed in SELECTION_SEEDS:
+            for seed in args.select_seeds:
                 rng = np.random.default_rng(seed)
                 hid_fit, hid_val = draw(X_fit.shape, rng), (draw_val or draw)(X_val.shape, rng)
                 with warnings.catch_warnings():

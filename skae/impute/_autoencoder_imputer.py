@@ -184,7 +184,8 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
     Notes
     -----
     **What the loss sees.** The loss of a minibatch is the mean squared error, in standardised
-    units, over its observed entries, hidden and visible alike, averaged over the
+    units, over its observed entries, hidden and visible alike (a weighted mean with the
+    visible ones at ``visible_weight``, 1 by default), averaged over the
     ``n_networks`` networks, each of which has its own hidden entries (with
     ``sample_posterior=True`` the negative MIWAE bound of the observed entries, in nats per
     sample). An entry that is missing in the data never contributes to the loss or to a
