@@ -128,7 +128,7 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
         the hidden entries' error is the imputer's task; the copy task regularises it.
         Weights below 1 help a model fill holes shaped unlike those of :meth:`fit`, and cost
         a little where they are alike, so the default stays 1 (the figures are on the
-        benchmarks page).
+        benchmarks page). Used only with ``sample_posterior=False``.
 
     n_networks : int, default=5
         Number of denoising autoencoders trained side by side, each from its own initial
