@@ -475,13 +475,10 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
             # The mean over the networks of each one's error on its own hidden entries.
             visible = self._hide(observed, ctx, module.n_networks)
             pred = module(x, visible)
-            target = target.expand_as(pred)
-            if self.visible_weight != 1:
-                # Emphasised denoising (Vincent et al. 2010, sec. 4.2): the hidden entries
-                # weigh 1, the visible ones visible_weight; a weighted mean over the entries.
-                weight = target - (1 - self.visible_weight) * visible
-                return ((pred - x).square() * weight).sum() / weight.sum().clamp_min(1e-12)
-            return masked_squared_error(pred, x, target)
+            # Emphasised denoising (Vincent et al. 2010, sec. 4.2): the hidden entries weigh
+            # 1, the visible ones visible_weight; a weighted mean over the entries.
+            weight = target.expand_as(pred) - (1 - self.visible_weight) * visible
+            return masked_squared_error(pred, x, weight)
         visible = self._hide(observed, ctx)[0]
         # The encoder sees the visible entries and the bound scores every observed one: the
         # denoising variational bound (Im et al., AAAI 2017) of the MIWAE objective.
