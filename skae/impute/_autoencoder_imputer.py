@@ -18,7 +18,8 @@ from skae._estimator import (
     store_init_params,
 )
 from skae._random import keyed_standard_normal
-from skae.impute._patterns import correlated_neighbours, group_keep, rows_for_correlations
+from skae.impute._defaults import resolve
+from skae.impute._patterns import correlated_neighbours, rows_for_correlations, training_keep
 from skae.impute._streamed import StandardizedRows, observed_statistics
 from skae.nn import ACTIVATIONS, masked_squared_error
 from skae.nn._impute import MaskedAutoencoder, MaskedVAE
@@ -99,9 +100,10 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
         imputes best with a wide code, and 16 for the variational one, whose bound favours a
         small latent space (both chosen on the training parts of the benchmark's data sets).
 
-    hidden_layer_sizes : tuple of int, default=(256,)
+    hidden_layer_sizes : tuple of int or "auto", default="auto"
         Sizes of the encoder's hidden layers between the input and the code; the decoder
-        mirrors them.
+        mirrors them. ``"auto"``: ``(512, 256)`` for the denoising autoencoder on data with
+        256 features or more (wide data, see the Notes), else ``(256,)``.
 
     activation : {"relu", "sigmoid", "tanh", "identity"}, default="relu"
         Activation of the hidden layers (the code is linear).
@@ -111,24 +113,22 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
         of a row hidden from the network (marked missing in its input, kept in the loss);
         0 hides nothing (see the Notes for how entries are hidden).
 
-    hide_groups : float in [0, 1], default=0.0
+    hide_groups : float in [0, 1] or "auto", default="auto"
         Share of the training rows whose hidden entries are a group of features that go
         missing together (a random feature and the features whose observed values correlate
         most with it) rather than scattered entries or another row's pattern: for data whose
         holes in :meth:`transform` are shaped unlike those of :meth:`fit`, such as blocks of
-        an image after scattered holes. 0 hides no groups (see the Notes for what it
-        changed and why the default is 0).
+        an image after scattered holes. 0 hides no groups. ``"auto"``: 2/3 for the
+        denoising autoencoder on wide data, else 0 (see the Notes).
 
-    visible_weight : float in [0, 1], default=1.0
+    visible_weight : float in [0, 1] or "auto", default="auto"
         Weight in the training loss of the observed entries the network sees, relative to
         those hidden from it (weight 1): 1 scores every observed entry alike; below 1 the loss
         emphasises filling in what the network cannot see over copying what it can, as the
         "emphasised" denoising autoencoder (Vincent et al., 2010, sec. 4.2); 0 scores the
         hidden entries only. :meth:`transform` returns observed entries unchanged, so only
         the hidden entries' error is the imputer's task; the copy task regularises it.
-        Weights below 1 help a model fill holes shaped unlike those of :meth:`fit`, and cost
-        a little where they are alike, so the default stays 1 (the figures are on the
-        benchmarks page). Used only with ``sample_posterior=False``.
+        ``"auto"``: 0.25 on wide data, else 1. Used only with ``sample_posterior=False``.
 
     n_networks : int, default=5
         Number of denoising autoencoders trained side by side, each from its own initial
@@ -188,11 +188,11 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
     -----
     **What the loss sees.** The loss of a minibatch is the mean squared error, in standardised
     units, over its observed entries, hidden and visible alike (a weighted mean with the
-    visible ones at ``visible_weight``, 1 by default), averaged over the
-    ``n_networks`` networks, each of which has its own hidden entries (with
-    ``sample_posterior=True`` the negative MIWAE bound of the observed entries, in nats per
-    sample). An entry that is missing in the data never contributes to the loss or to a
-    gradient. Early stopping monitors the error of the networks' average.
+    visible ones at ``visible_weight``), averaged over the ``n_networks`` networks, each of
+    which has its own hidden entries (with ``sample_posterior=True`` the negative MIWAE
+    bound of the observed entries, in nats per sample). An entry that is missing in the
+    data never contributes to the loss or to a gradient. Early stopping monitors the error
+    of the networks' average.
 
     **How entries are hidden.** Afresh for every training minibatch, from the estimator's own
     generator, each row is hidden in one of three ways: (c) with probability ``hide_groups``,
@@ -205,9 +205,18 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
     values correlate most with it (found in the first :meth:`fit`, on up to 2,000 rows;
     nearby pixels on images, related columns on tabular data), as many as a share of the
     features drawn as in (a). With (c) a model fitted on scattered holes learns to fill
-    contiguous ones better, but it costs where fit and transform have the same holes, so the
-    default stays 0 (``benchmarks/bench_impute.py --cross`` and ``--select --select-cross``;
-    the figures are on the benchmarks page).
+    contiguous ones better.
+
+    **Wide data.** The ``"auto"`` settings depend on the number of features of the first
+    :meth:`fit`. Below 256 (tabular data) a group is a large share of a row and the holes
+    of new rows tend to look like the training rows' own: one hidden layer, no groups and
+    every observed entry weighted alike imputed best, and groups or emphasis cost up to 2%.
+    From 256 features on (images, spectra), holes in blocks are common and unlike scattered
+    ones: two hidden layers, groups in 2/3 of the training rows and visible entries weighted
+    0.25 fill 12x12 blocks of MNIST and Fashion-MNIST images after scattered holes in
+    :meth:`fit` better than :class:`~sklearn.impute.KNNImputer` (chosen on held-out
+    training images; ``benchmarks/bench_impute.py --select --select-cross``, figures on the
+    benchmarks page). A fit on wide data costs about four times as much per epoch.
 
     **Standardised values are clipped to [-5, 5]** (winsorised) inside: a rare extreme value,
     such as a pixel that is non-zero in one image of a thousand (some 30 standard deviations
@@ -273,11 +282,11 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
         **ENGINE_PARAMETER_CONSTRAINTS,
         "missing_values": [MissingValues(numeric_only=True)],
         "n_components": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-        "hidden_layer_sizes": ["array-like"],
+        "hidden_layer_sizes": [StrOptions({"auto"}), "array-like"],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "noise_level": [Interval(Real, 0, 1, closed="left")],
-        "hide_groups": [Interval(Real, 0, 1, closed="both")],
-        "visible_weight": [Interval(Real, 0, 1, closed="both")],
+        "hide_groups": [StrOptions({"auto"}), Interval(Real, 0, 1, closed="both")],
+        "visible_weight": [StrOptions({"auto"}), Interval(Real, 0, 1, closed="both")],
         "n_networks": [Interval(Integral, 1, None, closed="left")],
         "sample_posterior": ["boolean"],
         "n_draws": [Interval(Integral, 1, None, closed="left")],
@@ -288,11 +297,11 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
         missing_values=np.nan,
         *,
         n_components="auto",
-        hidden_layer_sizes=(256,),
+        hidden_layer_sizes="auto",
         activation="relu",
         noise_level=0.25,
-        hide_groups=0.0,
-        visible_weight=1.0,
+        hide_groups="auto",
+        visible_weight="auto",
         n_networks=5,
         sample_posterior=False,
         n_draws=10,
@@ -316,7 +325,14 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
 
     # -- data ------------------------------------------------------------------------------
     def _check_params(self):
-        check_hidden_layer_sizes(self.hidden_layer_sizes)
+        if not isinstance(self.hidden_layer_sizes, str):
+            check_hidden_layer_sizes(self.hidden_layer_sizes)
+
+    def _setting(self, name):
+        """The value of ``name`` in this fit: ``"auto"`` resolved on the first fit's number
+        of features (see the parameters; the narrow settings before any fit)."""
+        return resolve(name, getattr(self, name), getattr(self, "n_features_in_", 0),
+                       self.sample_posterior)
 
     def _n_components(self):
         if self.n_components != "auto":
@@ -388,7 +404,7 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
             # The indicator needs only which features have missing entries.
             self._fit_indicator(self._set_statistics(X)[None, :])
             self._neighbours = None
-        if self.hide_groups > 0 and getattr(self, "_neighbours", None) is None:
+        if self._setting("hide_groups") > 0 and getattr(self, "_neighbours", None) is None:
             # Which features go missing together in the training masks (see _hide), from the
             # first fit's data that hides groups.
             rows = X[rows_for_correlations(len(X))]
@@ -407,7 +423,7 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
 
     def _build_module(self, train, ctx):
         n_features = train.arrays[0].shape[1]
-        hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
+        hidden = check_hidden_layer_sizes(self._setting("hidden_layer_sizes"))
         if self.sample_posterior:
             # Seed of the draws of transform: from this fit's generator, for the module's life.
             ctx.fitted["_sample_seed"] = int(
@@ -424,39 +440,10 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
                                      generator=ctx.generator)
 
     def _hide(self, observed, ctx, copies=1):
-        """The input masks of a training minibatch: which observed entries a network sees.
-
-        Returns ``copies`` independent masks, shape ``(copies, *observed.shape)``: each of the
-        side-by-side networks gets its own. Each row is hidden in one of three ways: (c) with
-        probability ``hide_groups``, else (a) or (b) by a fair coin. (a) Masking noise
-        (Vincent et al. 2008, sec. 2.3), each observed entry hidden independently with a
-        probability drawn for the row uniformly with mean ``noise_level`` (in
-        ``[0, 2 noise_level]``, or ``[2 noise_level - 1, 1]`` above 0.5), so that the network
-        meets every density of holes, the data's included, and is not tuned to one; (b) the
-        missingness pattern of another row of the minibatch, so that it also learns holes
-        shaped like the real ones; (c) a group of features that go missing together: a
-        random feature and its most correlated features (``_neighbours``, a share of the
-        features drawn as in (a)), so that it learns to fill holes whose neighbourhood is
-        missing too (a block of an image, related measurements), whatever the data's own
-        holes look like.
-        """
-        if self.noise_level == 0:
-            return observed.expand(copies, *observed.shape)
-        gen, device, (n, d) = ctx.generator, observed.device, observed.shape
-        low = max(0.0, 2 * self.noise_level - 1)
-        high = min(1.0, 2 * self.noise_level)
-        rate = low + (high - low) * torch.rand((copies, n, 1), generator=gen)
-        keep = (torch.rand((copies, n, d), generator=gen) >= rate).to(device)
-        other_rows = torch.argsort(torch.rand((copies, n), generator=gen), dim=1).to(device)
-        way = torch.rand((copies, n, 1), generator=gen).to(device)
-        # (b) below half of the rest, (a) above it, (c) in the top share: without groups the
-        # draws and the masks are those of the two ways alone.
-        keep = torch.where(way < (1 - self.hide_groups) / 2, observed[other_rows] > 0, keep)
-        if self.hide_groups > 0 and d:
-            groups = group_keep(torch.as_tensor(self._neighbours, dtype=torch.int64), rate,
-                                gen, (copies, n, d)).to(device)
-            keep = torch.where(way >= 1 - self.hide_groups, groups, keep)
-        return observed * keep
+        """The input masks of a training minibatch, ``copies`` of them (one per side-by-side
+        network): :func:`~skae.impute._patterns.training_keep` with this fit's settings."""
+        return training_keep(observed, self.noise_level, self._setting("hide_groups"),
+                             getattr(self, "_neighbours", None), ctx.generator, copies)
 
     def _latent_noise(self, n_rows, ctx):
         return torch.randn((n_rows, self.n_draws, self._n_components()),
@@ -477,7 +464,7 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
             pred = module(x, visible)
             # Emphasised denoising (Vincent et al. 2010, sec. 4.2): the hidden entries weigh
             # 1, the visible ones visible_weight; a weighted mean over the entries.
-            weight = target.expand_as(pred) - (1 - self.visible_weight) * visible
+            weight = target.expand_as(pred) - (1 - self._setting("visible_weight")) * visible
             return masked_squared_error(pred, x, weight)
         visible = self._hide(observed, ctx)[0]
         # The encoder sees the visible entries and the bound scores every observed one: the

@@ -1,0 +1,29 @@
+"""What :class:`~skae.AutoencoderImputer`'s ``"auto"`` settings resolve to.
+
+Data with few features (tabular sets) and data with many (images, spectra) want different
+training. With few features a group of related features is a large part of a row, and the
+holes of new rows tend to look like those of the training rows: scattered hiding in a small
+network imputes best. With many features, holes that come in blocks (a scratch on an image,
+a sensor that drops out) are common and unlike scattered ones; filling them takes a deeper
+network trained on hidden groups, with the loss stressing the hidden entries. The settings
+were chosen on held-out parts of the training data (``benchmarks/bench_impute.py --select
+--select-cross``; the figures are on the benchmarks page).
+"""
+
+__all__ = ["WIDE_FEATURES", "resolve"]
+
+#: From this many features on, the data count as wide.
+WIDE_FEATURES = 256
+
+_NARROW = {"hidden_layer_sizes": (256,), "hide_groups": 0.0, "visible_weight": 1.0}
+_WIDE = {"hidden_layer_sizes": (512, 256), "hide_groups": 2 / 3, "visible_weight": 0.25}
+
+
+def resolve(name, value, n_features, sample_posterior):
+    """``value`` of the parameter ``name``, or what ``"auto"`` means for ``n_features``
+    features: the wide settings apply to the denoising autoencoder only (the variational
+    one was not tuned on wide data and keeps the narrow ones)."""
+    if not (isinstance(value, str) and value == "auto"):
+        return value
+    wide = n_features >= WIDE_FEATURES and not sample_posterior
+    return (_WIDE if wide else _NARROW)[name]
