@@ -43,11 +43,11 @@ No change passed that rule: every setting that filled MNIST's blocks better cost
 sets more than 2%. The second rule (issue 27, written after held-out runs on MNIST only and
 before any fit of the autoencoder on Fashion-MNIST or on a test part) lets the settings
 depend on the number of features, as ``"auto"`` does, so that data with fewer than 256
-features train exactly as before. It adopts a wide-data setting if, with ``--select --select-cross --datasets mnist
-fashion --n-mnist 10000 --select-seeds 101 --select-columns "mnist MCAR20->block" "mnist
-MCAR20" "fashion MCAR20->block" "fashion MCAR20"``, both block columns fall below
-``KNNImputer()``'s on the same masks and neither same-pattern column gets worse than with the
-narrow settings by more than 2%.
+features train exactly as before. It adopts a wide-data setting if, with ``--select
+--select-cross --datasets mnist fashion --n-mnist 10000 --select-seeds 101
+--select-columns "mnist MCAR20->block" "mnist MCAR20" "fashion MCAR20->block" "fashion
+MCAR20"``, both block columns fall below ``KNNImputer()``'s on the same masks and neither
+same-pattern column gets worse than with the narrow settings by more than 2%.
 
 A competitor that fails (it does not import, raises in fit or transform, or returns non-finite
 or misshapen output) is reported in the table with the reason ("failed: ..."; "not installed"
