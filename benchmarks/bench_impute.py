@@ -41,7 +41,7 @@ scattered holes and filling blocks (digits 4x4, MNIST 12x12) both drop, and no t
 
 No change passed that rule: every setting that filled MNIST's blocks better cost the tabular
 sets more than 2%. The second rule (issue 27, written after held-out runs on MNIST only and
-before any fit of the autoencoder on Fashion-MNIST or on a test part) lets the settings
+before any result of the autoencoder on Fashion-MNIST or on a test part) lets the settings
 depend on the number of features, as ``"auto"`` does, so that data with fewer than 256
 features train exactly as before. It adopts a wide-data setting if, with ``--select
 --select-cross --datasets mnist fashion --n-mnist 10000 --select-seeds 101
