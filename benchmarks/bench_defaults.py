@@ -20,7 +20,7 @@ Issue 27, the four "done when" figures (test parts; nothing was tuned on them):
   of the pixels missing completely at random, then filling in a random 12x12 block of each
   test image; RMSE of the block in pixel units against ``KNNImputer()`` and the mean, fitted
   alike, and the imputer with the narrow settings (``hidden_layer_sizes=(256,),
-  hide_groups=0, visible_weight=1``: its defaults before its ``"auto"`` settings made them
+  hide_groups=0``: its defaults before its ``"auto"`` settings made them
   depend on the number of features). The bar: below KNNImputer. ``--imputer-data fashion``
   repeats it on Fashion-MNIST's training images. (``--quick``: 3,000 images.)
 - ``sparse``: ``SparseAutoencoder(n_components=k, activation="sigmoid")`` against
@@ -420,7 +420,7 @@ def _part_mdacf(variant, within_training, seed):
 
 # What AutoencoderImputer's "auto" settings give data with fewer than 256 features: its
 # defaults before issue 27 made them depend on the number of features.
-NARROW_IMPUTER = dict(hidden_layer_sizes=(256,), hide_groups=0.0, visible_weight=1.0)
+NARROW_IMPUTER = dict(hidden_layer_sizes=(256,), hide_groups=0.0)
 IMAGE_NAMES = {"mnist": "MNIST", "fashion": "Fashion-MNIST"}
 MOVIELENS = {"100k": "100K", "1m-partial": "1M (its first 487,650 ratings: users 1-2,999)"}
 

@@ -431,6 +431,8 @@ SELECTION_GRID = {
     # What "auto" gives data with fewer than 256 features, on wide data too (issue 27).
     "narrow settings: (256,), no groups, visible_weight 1": dict(
         hidden_layer_sizes=(256,), hide_groups=0.0, visible_weight=1.0),
+    "(512, 256), hide_groups 2/3, visible_weight 0.25": dict(
+        hidden_layer_sizes=(512, 256), hide_groups=2 / 3, visible_weight=0.25),
     "KNNImputer()": KNN_SETTING,
     "one network (n_networks=1)": dict(n_networks=1),
     "n_networks=3": dict(n_networks=3),

@@ -118,17 +118,19 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
         missing together (a random feature and the features whose observed values correlate
         most with it) rather than scattered entries or another row's pattern: for data whose
         holes in :meth:`transform` are shaped unlike those of :meth:`fit`, such as blocks of
-        an image after scattered holes. 0 hides no groups. ``"auto"``: 2/3 for the
+        an image after scattered holes. 0 hides no groups. ``"auto"``: 1/6 for the
         denoising autoencoder on wide data, else 0 (see the Notes).
 
-    visible_weight : float in [0, 1] or "auto", default="auto"
+    visible_weight : float in [0, 1], default=1.0
         Weight in the training loss of the observed entries the network sees, relative to
         those hidden from it (weight 1): 1 scores every observed entry alike; below 1 the loss
         emphasises filling in what the network cannot see over copying what it can, as the
         "emphasised" denoising autoencoder (Vincent et al., 2010, sec. 4.2); 0 scores the
         hidden entries only. :meth:`transform` returns observed entries unchanged, so only
         the hidden entries' error is the imputer's task; the copy task regularises it.
-        ``"auto"``: 0.25 on wide data, else 1. Used only with ``sample_posterior=False``.
+        Weights below 1 help a model fill holes shaped unlike those of :meth:`fit`, and cost
+        more where they are alike than groups do, so the default stays 1 (the figures are on
+        the benchmarks page). Used only with ``sample_posterior=False``.
 
     n_networks : int, default=5
         Number of denoising autoencoders trained side by side, each from its own initial
@@ -209,14 +211,14 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
 
     **Wide data.** The ``"auto"`` settings depend on the number of features of the first
     :meth:`fit`. Below 256 (tabular data) a group is a large share of a row and the holes
-    of new rows tend to look like the training rows' own: one hidden layer, no groups and
-    every observed entry weighted alike imputed best, and groups or emphasis cost up to 2%.
-    From 256 features on (images, spectra), holes in blocks are common and unlike scattered
-    ones: two hidden layers, groups in 2/3 of the training rows and visible entries weighted
-    0.25 fill 12x12 blocks of MNIST and Fashion-MNIST images after scattered holes in
-    :meth:`fit` better than :class:`~sklearn.impute.KNNImputer` (chosen on held-out
-    training images; ``benchmarks/bench_impute.py --select --select-cross``, figures on the
-    benchmarks page). A fit on wide data costs about four times as much per epoch.
+    of new rows tend to look like the training rows' own: one hidden layer and no groups
+    imputed best (groups cost up to 2%). From 256 features on (images, spectra), holes in
+    blocks are common and unlike scattered ones: two hidden layers and groups in a sixth of
+    the training rows let a model fitted on scattered holes fill blocks, at a small cost
+    where the holes match (chosen on held-out MNIST and Fashion-MNIST training images with
+    ``benchmarks/bench_impute.py --select --select-cross``; the figures, against
+    :class:`~sklearn.impute.KNNImputer`, are on the benchmarks page). Each epoch of the
+    deeper network costs about twice as much.
 
     **Standardised values are clipped to [-5, 5]** (winsorised) inside: a rare extreme value,
     such as a pixel that is non-zero in one image of a thousand (some 30 standard deviations
@@ -286,7 +288,7 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
         "activation": [StrOptions(set(ACTIVATIONS))],
         "noise_level": [Interval(Real, 0, 1, closed="left")],
         "hide_groups": [StrOptions({"auto"}), Interval(Real, 0, 1, closed="both")],
-        "visible_weight": [StrOptions({"auto"}), Interval(Real, 0, 1, closed="both")],
+        "visible_weight": [Interval(Real, 0, 1, closed="both")],
         "n_networks": [Interval(Integral, 1, None, closed="left")],
         "sample_posterior": ["boolean"],
         "n_draws": [Interval(Integral, 1, None, closed="left")],
@@ -301,7 +303,7 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
         activation="relu",
         noise_level=0.25,
         hide_groups="auto",
-        visible_weight="auto",
+        visible_weight=1.0,
         n_networks=5,
         sample_posterior=False,
         n_draws=10,
@@ -464,7 +466,7 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
             pred = module(x, visible)
             # Emphasised denoising (Vincent et al. 2010, sec. 4.2): the hidden entries weigh
             # 1, the visible ones visible_weight; a weighted mean over the entries.
-            weight = target.expand_as(pred) - (1 - self._setting("visible_weight")) * visible
+            weight = target.expand_as(pred) - (1 - self.visible_weight) * visible
             return masked_squared_error(pred, x, weight)
         visible = self._hide(observed, ctx)[0]
         # The encoder sees the visible entries and the bound scores every observed one: the

@@ -5,7 +5,7 @@ training. With few features a group of related features is a large part of a row
 holes of new rows tend to look like those of the training rows: scattered hiding in a small
 network imputes best. With many features, holes that come in blocks (a scratch on an image,
 a sensor that drops out) are common and unlike scattered ones; filling them takes a deeper
-network trained on hidden groups, with the loss stressing the hidden entries. The settings
+network trained on hidden groups as well as scattered entries. The settings
 were chosen on held-out parts of the training data (``benchmarks/bench_impute.py --select
 --select-cross``; the figures are on the benchmarks page).
 """
@@ -15,8 +15,8 @@ __all__ = ["WIDE_FEATURES", "resolve"]
 #: From this many features on, the data count as wide.
 WIDE_FEATURES = 256
 
-_NARROW = {"hidden_layer_sizes": (256,), "hide_groups": 0.0, "visible_weight": 1.0}
-_WIDE = {"hidden_layer_sizes": (512, 256), "hide_groups": 2 / 3, "visible_weight": 0.25}
+_NARROW = {"hidden_layer_sizes": (256,), "hide_groups": 0.0}
+_WIDE = {"hidden_layer_sizes": (512, 256), "hide_groups": 1 / 6}
 
 
 def resolve(name, value, n_features, sample_posterior):

@@ -504,9 +504,9 @@ def test_networks_side_by_side_are_averaged(small):
 @pytest.mark.parametrize("n_features, sample_posterior, wide", [
     (255, False, False), (256, False, True), (256, True, False)])
 def test_auto_settings_follow_the_number_of_features(n_features, sample_posterior, wide):
-    # "auto": from 256 features on (images), the denoising autoencoder gets two hidden layers,
-    # groups hidden in 2/3 of the training rows and the visible entries weighed 0.25; data
-    # with fewer features (and the variational model) train as with the narrow settings.
+    # "auto": from 256 features on (images), the denoising autoencoder gets two hidden layers
+    # and groups hidden in a sixth of the training rows; data with fewer features (and the
+    # variational model) train as with the narrow settings.
     rng = np.random.default_rng(0)
     X = np.where(rng.random((30, n_features)) < 0.2, np.nan, rng.random((30, n_features)))
     imputer = AutoencoderImputer(sample_posterior=sample_posterior, max_iter=1, n_networks=1,
@@ -516,10 +516,8 @@ def test_auto_settings_follow_the_number_of_features(n_features, sample_posterio
               if hasattr(layer, "out_features")][:-1][::-1]
     assert hidden == ([512, 256] if wide else [256])
     assert (imputer._neighbours is not None) == wide  # groups need the neighbours
-    settings = {n: imputer._setting(n) for n in ("hide_groups", "visible_weight")}
-    assert settings == ({"hide_groups": 2 / 3, "visible_weight": 0.25} if wide
-                        else {"hide_groups": 0.0, "visible_weight": 1.0})
+    assert imputer._setting("hide_groups") == (1 / 6 if wide else 0.0)
     # Explicit values win over "auto"; the narrow settings are the former defaults exactly.
-    narrow = dict(hidden_layer_sizes=(256,), hide_groups=0.0, visible_weight=1.0)
+    narrow = dict(hidden_layer_sizes=(256,), hide_groups=0.0)
     imputer.set_params(**narrow)
     assert {n: imputer._setting(n) for n in narrow} == narrow
