@@ -96,12 +96,12 @@ for pattern, make_holes in patterns.items():
 #
 # What to look for: where a whole block is hidden, a stroke has to be guessed from the shape
 # of the rest of the digit, and the autoencoder, which has learned what digits look like,
-# draws the most plausible strokes and has the lowest error (0.268 against about 0.30 for
+# draws the most plausible strokes and has the lowest error (0.275 against about 0.30 for
 # the other two); the nearest neighbours paste in strokes of other digits and the iterative
 # imputer smears grey into the block. Where half the pixels are missing at random, every hole
 # has observed neighbours, and interpolating from them, which the iterative imputer's linear
 # models of correlated pixels do, is hard to beat: with 20 epochs the autoencoder beats the
-# nearest neighbours (0.158 against 0.172), whose copied pixels leave speckles, but not the
+# nearest neighbours (0.152 against 0.172), whose copied pixels leave speckles, but not the
 # iterative imputer (0.140). ``benchmarks/bench_impute.py`` compares them trained longer,
 # on more masks.
 def show(ax, image, hidden=None):
