@@ -18,7 +18,7 @@ from skae._estimator import (
     store_init_params,
 )
 from skae._random import keyed_standard_normal
-from skae.impute._patterns import correlated_neighbours, group_keep, rows_for_correlations
+from skae.impute._patterns import correlated_neighbours, rows_for_correlations, training_keep
 from skae.impute._streamed import StandardizedRows, observed_statistics
 from skae.nn import ACTIVATIONS, masked_squared_error
 from skae.nn._impute import MaskedAutoencoder, MaskedVAE
@@ -127,8 +127,8 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
         hidden entries only. :meth:`transform` returns observed entries unchanged, so only
         the hidden entries' error is the imputer's task; the copy task regularises it.
         Weights below 1 help a model fill holes shaped unlike those of :meth:`fit`, and cost
-        a little where they are alike, so the default stays 1 (the figures are on the
-        benchmarks page). Used only with ``sample_posterior=False``.
+        more where they are alike than groups do, so the default stays 1 (the figures are on
+        the benchmarks page). Used only with ``sample_posterior=False``.
 
     n_networks : int, default=5
         Number of denoising autoencoders trained side by side, each from its own initial
@@ -188,11 +188,11 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
     -----
     **What the loss sees.** The loss of a minibatch is the mean squared error, in standardised
     units, over its observed entries, hidden and visible alike (a weighted mean with the
-    visible ones at ``visible_weight``, 1 by default), averaged over the
-    ``n_networks`` networks, each of which has its own hidden entries (with
-    ``sample_posterior=True`` the negative MIWAE bound of the observed entries, in nats per
-    sample). An entry that is missing in the data never contributes to the loss or to a
-    gradient. Early stopping monitors the error of the networks' average.
+    visible ones at ``visible_weight``), averaged over the ``n_networks`` networks, each of
+    which has its own hidden entries (with ``sample_posterior=True`` the negative MIWAE
+    bound of the observed entries, in nats per sample). An entry that is missing in the
+    data never contributes to the loss or to a gradient. Early stopping monitors the error
+    of the networks' average.
 
     **How entries are hidden.** Afresh for every training minibatch, from the estimator's own
     generator, each row is hidden in one of three ways: (c) with probability ``hide_groups``,
@@ -208,6 +208,13 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
     contiguous ones better, but it costs where fit and transform have the same holes, so the
     default stays 0 (``benchmarks/bench_impute.py --cross`` and ``--select --select-cross``;
     the figures are on the benchmarks page).
+
+    **Images.** On data with many features, such as images, a deeper network with groups
+    in a few training rows (``hidden_layer_sizes=(512, 256), hide_groups=1/6``) fills
+    blocks after scattered holes in :meth:`fit` far better, but where the holes match it
+    cost up to 6% on held-out images, more than the rule the defaults are chosen by allows,
+    so it is not the default (the figures are on the benchmarks page). Each epoch of that
+    network costs about twice as much.
 
     **Standardised values are clipped to [-5, 5]** (winsorised) inside: a rare extreme value,
     such as a pixel that is non-zero in one image of a thousand (some 30 standard deviations
@@ -424,39 +431,10 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
                                      generator=ctx.generator)
 
     def _hide(self, observed, ctx, copies=1):
-        """The input masks of a training minibatch: which observed entries a network sees.
-
-        Returns ``copies`` independent masks, shape ``(copies, *observed.shape)``: each of the
-        side-by-side networks gets its own. Each row is hidden in one of three ways: (c) with
-        probability ``hide_groups``, else (a) or (b) by a fair coin. (a) Masking noise
-        (Vincent et al. 2008, sec. 2.3), each observed entry hidden independently with a
-        probability drawn for the row uniformly with mean ``noise_level`` (in
-        ``[0, 2 noise_level]``, or ``[2 noise_level - 1, 1]`` above 0.5), so that the network
-        meets every density of holes, the data's included, and is not tuned to one; (b) the
-        missingness pattern of another row of the minibatch, so that it also learns holes
-        shaped like the real ones; (c) a group of features that go missing together: a
-        random feature and its most correlated features (``_neighbours``, a share of the
-        features drawn as in (a)), so that it learns to fill holes whose neighbourhood is
-        missing too (a block of an image, related measurements), whatever the data's own
-        holes look like.
-        """
-        if self.noise_level == 0:
-            return observed.expand(copies, *observed.shape)
-        gen, device, (n, d) = ctx.generator, observed.device, observed.shape
-        low = max(0.0, 2 * self.noise_level - 1)
-        high = min(1.0, 2 * self.noise_level)
-        rate = low + (high - low) * torch.rand((copies, n, 1), generator=gen)
-        keep = (torch.rand((copies, n, d), generator=gen) >= rate).to(device)
-        other_rows = torch.argsort(torch.rand((copies, n), generator=gen), dim=1).to(device)
-        way = torch.rand((copies, n, 1), generator=gen).to(device)
-        # (b) below half of the rest, (a) above it, (c) in the top share: without groups the
-        # draws and the masks are those of the two ways alone.
-        keep = torch.where(way < (1 - self.hide_groups) / 2, observed[other_rows] > 0, keep)
-        if self.hide_groups > 0 and d:
-            groups = group_keep(torch.as_tensor(self._neighbours, dtype=torch.int64), rate,
-                                gen, (copies, n, d)).to(device)
-            keep = torch.where(way >= 1 - self.hide_groups, groups, keep)
-        return observed * keep
+        """The input masks of a training minibatch, ``copies`` of them (one per side-by-side
+        network): :func:`~skae.impute._patterns.training_keep` with this fit's settings."""
+        return training_keep(observed, self.noise_level, self.hide_groups,
+                             getattr(self, "_neighbours", None), ctx.generator, copies)
 
     def _latent_noise(self, n_rows, ctx):
         return torch.randn((n_rows, self.n_draws, self._n_components()),

@@ -12,7 +12,7 @@ with its nearest neighbours removes exactly the information a single-entry imput
 import numpy as np
 import torch
 
-__all__ = ["correlated_neighbours", "group_keep", "rows_for_correlations"]
+__all__ = ["correlated_neighbours", "group_keep", "rows_for_correlations", "training_keep"]
 
 #: At most this many neighbours are kept per feature (the largest group hidden).
 MAX_NEIGHBOURS = 512
@@ -83,3 +83,37 @@ def group_keep(neighbours, rate, generator, shape):
     hidden = torch.arange(k) < size  # (copies, n, k): the first `size` neighbours
     keep = torch.ones(shape, dtype=torch.bool)
     return keep.scatter_(2, neighbours[centre], ~hidden)
+
+
+def training_keep(observed, noise_level, hide_groups, neighbours, generator, copies=1):
+    """Which observed entries of a training minibatch the networks see.
+
+    Returns ``copies`` independent float masks, shape ``(copies, *observed.shape)``: each of
+    the side-by-side networks gets its own. Each row is hidden in one of three ways: (c) with
+    probability ``hide_groups``, else (a) or (b) by a fair coin. (a) Masking noise (Vincent
+    et al. 2008, sec. 2.3), each observed entry hidden independently with a probability drawn
+    for the row uniformly with mean ``noise_level`` (in ``[0, 2 noise_level]``, or
+    ``[2 noise_level - 1, 1]`` above 0.5), so that the network meets every density of holes,
+    the data's included, and is not tuned to one; (b) the missingness pattern of another row
+    of the minibatch, so that it also learns holes shaped like the real ones; (c) a group of
+    features that go missing together: a random feature and its most correlated features
+    (``neighbours``, from :func:`correlated_neighbours`; a share of the features drawn as in
+    (a)), so that it learns to fill holes whose neighbourhood is missing too (a block of an
+    image, related measurements), whatever the data's own holes look like.
+    """
+    if noise_level == 0:
+        return observed.expand(copies, *observed.shape)
+    device, (n, d) = observed.device, observed.shape
+    low, high = max(0.0, 2 * noise_level - 1), min(1.0, 2 * noise_level)
+    rate = low + (high - low) * torch.rand((copies, n, 1), generator=generator)
+    keep = (torch.rand((copies, n, d), generator=generator) >= rate).to(device)
+    other_rows = torch.argsort(torch.rand((copies, n), generator=generator), dim=1).to(device)
+    way = torch.rand((copies, n, 1), generator=generator).to(device)
+    # (b) below half of the rest, (a) above it, (c) in the top share: without groups the
+    # draws and the masks are those of the two ways alone.
+    keep = torch.where(way < (1 - hide_groups) / 2, observed[other_rows] > 0, keep)
+    if hide_groups > 0 and d:
+        groups = group_keep(torch.as_tensor(neighbours, dtype=torch.int64), rate, generator,
+                            (copies, n, d)).to(device)
+        keep = torch.where(way >= 1 - hide_groups, groups, keep)
+    return observed * keep
