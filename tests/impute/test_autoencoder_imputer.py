@@ -499,4 +499,3 @@ def test_networks_side_by_side_are_averaged(small):
     np.testing.assert_allclose(filled[missing], mean[missing], rtol=1e-5, atol=1e-5)
     one = each[0] * imputer.scale_ + imputer.mean_
     assert np.abs(filled[missing] - one[missing]).max() > 1e-3
-
