@@ -428,10 +428,17 @@ def evaluate_cross(name, args):
 KNN_SETTING = {}
 SELECTION_GRID = {
     "defaults": {},
+    # What "auto" gives data with fewer than 256 features, on wide data too (issue 27).
+    "narrow settings: (256,), no groups, lr 3e-3": dict(
+        hidden_layer_sizes=(256,), hide_groups=0.0, learning_rate_init=3e-3),
     # Settings for images only (issue 27's second rule, see the docstring).
-    "(512, 256), hide_groups 1/6": dict(hidden_layer_sizes=(512, 256), hide_groups=1 / 6),
-    "(512, 256), hide_groups 2/3, visible_weight 0.25": dict(
-        hidden_layer_sizes=(512, 256), hide_groups=2 / 3, visible_weight=0.25),
+    "(512, 256), hide_groups 1/6, lr 1.5e-3": dict(
+        hidden_layer_sizes=(512, 256), hide_groups=1 / 6, learning_rate_init=1.5e-3),
+    "(512, 256), hide_groups 1/6, lr 3e-3": dict(
+        hidden_layer_sizes=(512, 256), hide_groups=1 / 6, learning_rate_init=3e-3),
+    "(512, 256), hide_groups 2/3, visible_weight 0.25, lr 3e-3": dict(
+        hidden_layer_sizes=(512, 256), hide_groups=2 / 3, visible_weight=0.25,
+        learning_rate_init=3e-3),
     "KNNImputer()": KNN_SETTING,
     "one network (n_networks=1)": dict(n_networks=1),
     "n_networks=3": dict(n_networks=3),
