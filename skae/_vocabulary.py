@@ -37,7 +37,7 @@ VOCABULARY = [
         "name": "hidden_layer_sizes",
         "meaning": "Sizes of the encoder's hidden layers (the decoder mirrors them), as in "
                    "scikit-learn's MLPs.",
-        "defaults": (tuple,),
+        "defaults": (tuple, "auto"),
         "without": {
             "AutoRecRegressor": "the paper's single hidden layer, of size ``n_components``",
             "CDAE": "the paper's single hidden layer, of size ``n_components``",
@@ -92,8 +92,10 @@ VOCABULARY = [
         "concept": "step size",
         "name": "learning_rate_init",
         "meaning": "Adam's step size at the start of ``fit``.",
-        "defaults": (Real,),
+        "defaults": (Real, "auto"),
         "without": _OFF_ENGINE,
+        "notes": ('AutoencoderImputer\'s default, "auto", depends on the number of features, as '
+                  'its ``hidden_layer_sizes``: a deeper network takes smaller steps.'),
     },
     {
         "concept": "step-size schedule",

@@ -1,6 +1,7 @@
 """``AutoencoderImputer``: fill in missing entries with a denoising or variational autoencoder."""
 
 import warnings
+from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
@@ -9,7 +10,7 @@ from scipy.special import log_ndtr
 from sklearn.utils.validation import FLOAT_DTYPES, check_is_fitted
 
 from skae._contract import TrainingData
-from skae._docs import fill_doc
+from skae._docs import DOCS, fill_doc
 from skae._engine import BatchSource, StreamedRows
 from skae._estimator import (
     ENGINE_PARAMETER_CONSTRAINTS,
@@ -18,6 +19,7 @@ from skae._estimator import (
     store_init_params,
 )
 from skae._random import keyed_standard_normal
+from skae.impute._defaults import resolve
 from skae.impute._patterns import correlated_neighbours, rows_for_correlations, training_keep
 from skae.impute._streamed import StandardizedRows, observed_statistics
 from skae.nn import ACTIVATIONS, masked_squared_error
@@ -66,7 +68,14 @@ def _observed_range(X, missing_values):
 # batch_size and n_iter_no_change differ from the engine's, chosen on masks drawn from the
 # training part of each data set only (benchmarks/bench_impute.py --select). fill_doc writes
 # them into the shared docs of the engine's parameters.
-@fill_doc
+@fill_doc(engine_params=DOCS["engine_params"].replace(
+    """learning_rate_init : float, default=1e-3
+        Adam's step size at the start of :meth:`fit` (the step size of :meth:`partial_fit`,
+        except with ``learning_rate="adaptive"``).""",
+    """learning_rate_init : float or "auto", default="auto"
+        Adam's step size at the start of :meth:`fit` (the step size of :meth:`partial_fit`,
+        except with ``learning_rate="adaptive"``). ``"auto"``: 1.5e-3 for the deeper
+        denoising autoencoder of wide data, else 3e-3 (see the Notes)."""))
 class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
     """Fill in missing entries with an autoencoder trained on the observed entries.
 
@@ -99,9 +108,10 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
         imputes best with a wide code, and 16 for the variational one, whose bound favours a
         small latent space (both chosen on the training parts of the benchmark's data sets).
 
-    hidden_layer_sizes : tuple of int, default=(256,)
+    hidden_layer_sizes : tuple of int or "auto", default="auto"
         Sizes of the encoder's hidden layers between the input and the code; the decoder
-        mirrors them.
+        mirrors them. ``"auto"``: ``(512, 256)`` for the denoising autoencoder on data with
+        256 features or more (wide data, see the Notes), else ``(256,)``.
 
     activation : {"relu", "sigmoid", "tanh", "identity"}, default="relu"
         Activation of the hidden layers (the code is linear).
@@ -111,13 +121,13 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
         of a row hidden from the network (marked missing in its input, kept in the loss);
         0 hides nothing (see the Notes for how entries are hidden).
 
-    hide_groups : float in [0, 1], default=0.0
+    hide_groups : float in [0, 1] or "auto", default="auto"
         Share of the training rows whose hidden entries are a group of features that go
         missing together (a random feature and the features whose observed values correlate
         most with it) rather than scattered entries or another row's pattern: for data whose
         holes in :meth:`transform` are shaped unlike those of :meth:`fit`, such as blocks of
-        an image after scattered holes. 0 hides no groups (see the Notes for what it
-        changed and why the default is 0).
+        an image after scattered holes. 0 hides no groups. ``"auto"``: 1/6 for the
+        denoising autoencoder on wide data, else 0 (see the Notes).
 
     visible_weight : float in [0, 1], default=1.0
         Weight in the training loss of the observed entries the network sees, relative to
@@ -205,16 +215,21 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
     values correlate most with it (found in the first :meth:`fit`, on up to 2,000 rows;
     nearby pixels on images, related columns on tabular data), as many as a share of the
     features drawn as in (a). With (c) a model fitted on scattered holes learns to fill
-    contiguous ones better, but it costs where fit and transform have the same holes, so the
-    default stays 0 (``benchmarks/bench_impute.py --cross`` and ``--select --select-cross``;
-    the figures are on the benchmarks page).
+    contiguous ones better.
 
-    **Images.** On data with many features, such as images, a deeper network with groups
-    in a few training rows (``hidden_layer_sizes=(512, 256), hide_groups=1/6``) fills
-    blocks after scattered holes in :meth:`fit` far better, but where the holes match it
-    cost up to 6% on held-out images, more than the rule the defaults are chosen by allows,
-    so it is not the default (the figures are on the benchmarks page). Each epoch of that
-    network costs about twice as much.
+    **Wide data.** The ``"auto"`` settings depend on the number of features of the first
+    :meth:`fit`. Below 256 (tabular data) a group is a large share of a row and the holes
+    of new rows tend to look like the training rows' own: one hidden layer, no groups and a
+    step size of 3e-3 imputed best (groups cost up to 2%). From 256 features on (images,
+    spectra), holes in blocks are common and unlike scattered ones: two hidden layers,
+    groups in a sixth of the training rows and half the step size (1.5e-3) let a model
+    fitted on scattered holes fill 12x12 blocks of MNIST and Fashion-MNIST images better
+    than :class:`~sklearn.impute.KNNImputer`, and fill scattered holes within 2% of the
+    narrow settings (chosen on held-out training images with
+    ``benchmarks/bench_impute.py --select --select-cross``; the figures are on the
+    benchmarks page). At the narrow settings' step size the deeper network filled
+    scattered holes of Fashion-MNIST 6% worse. Each epoch of the deeper network with groups
+    costs about twice as much.
 
     **Standardised values are clipped to [-5, 5]** (winsorised) inside: a rare extreme value,
     such as a pixel that is non-zero in one image of a thousand (some 30 standard deviations
@@ -280,10 +295,11 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
         **ENGINE_PARAMETER_CONSTRAINTS,
         "missing_values": [MissingValues(numeric_only=True)],
         "n_components": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-        "hidden_layer_sizes": ["array-like"],
+        "hidden_layer_sizes": [StrOptions({"auto"}), "array-like"],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "noise_level": [Interval(Real, 0, 1, closed="left")],
-        "hide_groups": [Interval(Real, 0, 1, closed="both")],
+        "hide_groups": [StrOptions({"auto"}), Interval(Real, 0, 1, closed="both")],
+        "learning_rate_init": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
         "visible_weight": [Interval(Real, 0, 1, closed="both")],
         "n_networks": [Interval(Integral, 1, None, closed="left")],
         "sample_posterior": ["boolean"],
@@ -295,10 +311,10 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
         missing_values=np.nan,
         *,
         n_components="auto",
-        hidden_layer_sizes=(256,),
+        hidden_layer_sizes="auto",
         activation="relu",
         noise_level=0.25,
-        hide_groups=0.0,
+        hide_groups="auto",
         visible_weight=1.0,
         n_networks=5,
         sample_posterior=False,
@@ -307,7 +323,7 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
         keep_empty_features=False,
         alpha=0.0,
         learning_rate="cosine",
-        learning_rate_init=3e-3,
+        learning_rate_init="auto",
         batch_size=64,
         max_iter=200,
         tol=1e-4,
@@ -323,7 +339,20 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
 
     # -- data ------------------------------------------------------------------------------
     def _check_params(self):
-        check_hidden_layer_sizes(self.hidden_layer_sizes)
+        if not isinstance(self.hidden_layer_sizes, str):
+            check_hidden_layer_sizes(self.hidden_layer_sizes)
+
+    def _setting(self, name):
+        """The value of ``name`` in this fit: ``"auto"`` resolved on the first fit's number
+        of features (see the parameters; the narrow settings before any fit)."""
+        return resolve(name, getattr(self, name), getattr(self, "n_features_in_", 0),
+                       self.sample_posterior)
+
+    def _training_config(self):
+        # The engine trains at the resolved step size (the contract's hook for settings
+        # that depend on the data).
+        config = super()._training_config()
+        return replace(config, learning_rate_init=self._setting("learning_rate_init"))
 
     def _n_components(self):
         if self.n_components != "auto":
@@ -395,7 +424,7 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
             # The indicator needs only which features have missing entries.
             self._fit_indicator(self._set_statistics(X)[None, :])
             self._neighbours = None
-        if self.hide_groups > 0 and getattr(self, "_neighbours", None) is None:
+        if self._setting("hide_groups") > 0 and getattr(self, "_neighbours", None) is None:
             # Which features go missing together in the training masks (see _hide), from the
             # first fit's data that hides groups.
             rows = X[rows_for_correlations(len(X))]
@@ -414,7 +443,7 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
 
     def _build_module(self, train, ctx):
         n_features = train.arrays[0].shape[1]
-        hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
+        hidden = check_hidden_layer_sizes(self._setting("hidden_layer_sizes"))
         if self.sample_posterior:
             # Seed of the draws of transform: from this fit's generator, for the module's life.
             ctx.fitted["_sample_seed"] = int(
@@ -433,7 +462,7 @@ class AutoencoderImputer(TorchEstimatorMixin, _BaseImputer):
     def _hide(self, observed, ctx, copies=1):
         """The input masks of a training minibatch, ``copies`` of them (one per side-by-side
         network): :func:`~skae.impute._patterns.training_keep` with this fit's settings."""
-        return training_keep(observed, self.noise_level, self.hide_groups,
+        return training_keep(observed, self.noise_level, self._setting("hide_groups"),
                              getattr(self, "_neighbours", None), ctx.generator, copies)
 
     def _latent_noise(self, n_rows, ctx):

@@ -499,3 +499,40 @@ def test_networks_side_by_side_are_averaged(small):
     np.testing.assert_allclose(filled[missing], mean[missing], rtol=1e-5, atol=1e-5)
     one = each[0] * imputer.scale_ + imputer.mean_
     assert np.abs(filled[missing] - one[missing]).max() > 1e-3
+
+
+@pytest.mark.parametrize("n_features, sample_posterior, wide", [
+    (255, False, False), (256, False, True), (256, True, False)])
+def test_auto_settings_follow_the_number_of_features(n_features, sample_posterior, wide):
+    # "auto": from 256 features on (images), the denoising autoencoder gets two hidden layers,
+    # groups hidden in a sixth of the training rows and half the step size; data with fewer
+    # features (and the variational model) train as with the narrow settings.
+    rng = np.random.default_rng(0)
+    X = np.where(rng.random((30, n_features)) < 0.2, np.nan, rng.random((30, n_features)))
+    imputer = AutoencoderImputer(sample_posterior=sample_posterior, max_iter=1, n_networks=1,
+                                 n_draws=2, learning_rate="constant",
+                                 random_state=0).fit(X)
+    # The decoder mirrors the hidden layers: its layers' widths but the output's.
+    hidden = [layer.out_features for layer in imputer.module_.decoder
+              if hasattr(layer, "out_features")][:-1][::-1]
+    assert hidden == ([512, 256] if wide else [256])
+    assert (imputer._neighbours is not None) == wide  # groups need the neighbours
+    assert imputer._setting("hide_groups") == (1 / 6 if wide else 0.0)
+    # The engine's optimizer trains at the resolved step size (constant schedule: as set).
+    assert imputer._optimizer.param_groups[0]["lr"] == (1.5e-3 if wide else 3e-3)
+    # Explicit values win over "auto"; the narrow settings are the former defaults exactly.
+    narrow = dict(hidden_layer_sizes=(256,), hide_groups=0.0, learning_rate_init=3e-3)
+    imputer.set_params(**narrow)
+    assert {n: imputer._setting(n) for n in narrow} == narrow
+    assert imputer._training_config().learning_rate_init == 3e-3
+
+
+def test_auto_defaults_equal_the_narrow_settings_on_narrow_data():
+    # Below 256 features "auto" is the narrow settings: the same imputations, bit for bit.
+    rng = np.random.default_rng(1)
+    X = np.where(rng.random((60, 12)) < 0.2, np.nan, rng.random((60, 12)))
+    auto = AutoencoderImputer(max_iter=3, random_state=0).fit_transform(X)
+    narrow = AutoencoderImputer(hidden_layer_sizes=(256,), hide_groups=0.0,
+                                learning_rate_init=3e-3, max_iter=3,
+                                random_state=0).fit_transform(X)
+    np.testing.assert_array_equal(auto, narrow)
