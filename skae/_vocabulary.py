@@ -36,7 +36,7 @@ VOCABULARY = [
         "concept": "hidden layers",
         "name": "hidden_layer_sizes",
         "meaning": "Sizes of the encoder's hidden layers (the decoder mirrors them), as in "
-                   "scikit-learn's MLPs.",
+                   "scikit-learn's MLPs; \"auto\" where they depend on the data's width.",
         "defaults": (tuple, "auto"),
         "without": {
             "AutoRecRegressor": "the paper's single hidden layer, of size ``n_components``",
